@@ -1,0 +1,52 @@
+# Jingzhun: `make run` (embedded demo) and `make test` are all a newcomer needs.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Source roots of the packages (kept in step with [tool.setuptools.packages.find] in pyproject.toml).
+SRC_ROOTS := libs/jzkit services/registry gateway cli
+PTH    := $(VENV)/lib/python3.11/site-packages/jingzhun-src.pth
+JZ     := $(PY) -m jingzhun
+
+.PHONY: run test test-unit lint stack bench migrate seed clean venv
+
+venv: $(STAMP) $(PTH)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $(STAMP)
+
+# A .pth file puts the source roots on sys.path: edits and new modules work without reinstalling.
+$(PTH): $(STAMP) Makefile
+	@printf '%s\n' $(addprefix $(CURDIR)/,$(SRC_ROOTS)) > $(PTH)
+
+run: venv  ## embedded mode: one process, SQLite under ./var, demo data, http://127.0.0.1:8000
+	$(JZ) run
+
+test: venv  ## the whole suite; stack tests need PostgreSQL and RabbitMQ (JZ_REQUIRE_SERVICES=1 fails if absent)
+	$(PY) -m pytest -q
+
+test-unit: venv
+	$(PY) -m pytest -q -m "not stack"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/jzkit/jzkit services/registry/registry gateway/gateway cli/jingzhun
+
+stack: venv  ## separate processes against PostgreSQL and RabbitMQ on localhost
+	$(JZ) stack
+
+migrate: venv
+	$(JZ) migrate
+
+seed: venv
+	$(JZ) seed
+
+bench: venv  ## benchmarks on PostgreSQL + RabbitMQ; ratios against baselines in the same run
+	$(PY) -m bench
+
+clean:
+	rm -rf var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The services this installation has, and how to build, migrate and configure each."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jzkit.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service: its package, default stack port and database name."""
+
+    name: str
+    package: str
+    database: str
+
+    @property
+    def directory(self) -> Path:
+        """``services/<name>``: holds ``alembic.ini`` and ``migrations/``."""
+        module = importlib.import_module(self.package)
+        return Path(str(module.__file__)).resolve().parent.parent
+
+    def settings(self) -> ServiceSettings:
+        """Fresh settings read from the environment."""
+        module = importlib.import_module(f"{self.package}.settings")
+        module.get_settings.cache_clear()
+        settings: ServiceSettings = module.get_settings()
+        return settings
+
+    def create_app(self, **kwargs: Any) -> Any:
+        """The service's FastAPI app."""
+        return importlib.import_module(f"{self.package}.app").create_app(**kwargs)
+
+    @property
+    def env_prefix(self) -> str:
+        """Environment prefix of this service's settings."""
+        return f"JZ_{self.name.upper()}_"
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "registry": ServiceSpec(name="registry", package="registry", database="jz_registry"),
+}

@@ -1,0 +1,1 @@
+"""The gateway: one edge for every service (routing, tokens, health, merged OpenAPI)."""

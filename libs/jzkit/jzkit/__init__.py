@@ -1,0 +1,1 @@
+"""Jingzhun infrastructure kit: settings, DB, events, auth, errors, metrics, shared domain helpers."""

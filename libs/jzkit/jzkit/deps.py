@@ -1,0 +1,41 @@
+"""FastAPI dependencies every service uses: the unit of work and the calling principal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jzkit.auth import Principal, bearer_token, verify_token
+from jzkit.db import unit_of_work
+from jzkit.logs import actor_var
+from jzkit.runtime import ServiceRuntime
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """The service's runtime from app state."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed when the handler returns, rolled back if it raises."""
+    async with unit_of_work(runtime.sessions) as session:
+        yield session
+    runtime.after_commit()
+
+
+def get_principal(runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The verified caller (every service checks the token itself, not only the gateway)."""
+    principal = verify_token(runtime.common, bearer_token(authorization))
+    actor_var.set(principal.subject)
+    return principal
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+CurrentUser = Annotated[Principal, Depends(get_principal)]

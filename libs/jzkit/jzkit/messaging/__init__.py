@@ -1,0 +1,1 @@
+"""Transactional outbox, relay, inbox-idempotent consumers, and the two bus adapters."""

@@ -1,0 +1,79 @@
+"""The bus interface shared by the in-process bus (embedded mode) and RabbitMQ (stack mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from jzkit.contracts.envelope import CloudEvent
+
+log = logging.getLogger(__name__)
+
+Delivery = Callable[[CloudEvent], Awaitable[bool]]
+
+
+class Publisher(Protocol):
+    """Publishes one event; returns only once the bus has taken responsibility for it."""
+
+    async def publish(self, event: CloudEvent) -> None:
+        """Raise if the event was not accepted (the relay keeps the row and retries)."""
+
+
+def topic_matches(pattern: str, key: str) -> bool:
+    """AMQP topic semantics: ``*`` is exactly one word, ``#`` zero or more."""
+    return _match(pattern.split("."), key.split("."))
+
+
+def _match(pat: list[str], words: list[str]) -> bool:
+    if not pat:
+        return not words
+    head, rest = pat[0], pat[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    return (head in ("*", words[0])) and _match(rest, words[1:])
+
+
+@dataclass
+class _Subscription:
+    name: str
+    patterns: tuple[str, ...]
+    deliver: Delivery
+
+
+class InProcessBus:
+    """Embedded mode: publishing calls each matching subscriber's inbox-guarded handler in turn.
+
+    A failing subscriber makes ``publish`` raise, so the relay keeps the outbox row and retries;
+    subscribers that already applied the event skip it the second time through their inbox.
+    """
+
+    def __init__(self) -> None:
+        self._subs: list[_Subscription] = []
+        # The relay publishes a batch concurrently; a lock keeps deliveries in outbox order.
+        self._lock = asyncio.Lock()
+
+    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
+        """Register a consumer for the routing-key ``patterns``."""
+        self._subs.append(_Subscription(name, patterns, deliver))
+
+    async def publish(self, event: CloudEvent) -> None:
+        """Deliver to every matching subscriber; raise if any of them fails."""
+        async with self._lock:
+            await self._deliver_all(event)
+
+    async def _deliver_all(self, event: CloudEvent) -> None:
+        errors: list[BaseException] = []
+        for sub in self._subs:
+            if any(topic_matches(p, event.type) for p in sub.patterns):
+                try:
+                    await sub.deliver(event)
+                except Exception as exc:  # collected and re-raised below: the relay will retry
+                    log.warning("consumer %s failed on %s: %s", sub.name, event.type, exc)
+                    errors.append(exc)
+        if errors:
+            raise RuntimeError(f"{len(errors)} subscriber(s) failed on event {event.id}") from errors[0]

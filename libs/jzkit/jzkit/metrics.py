@@ -1,0 +1,37 @@
+"""Prometheus metrics shared by every app; the ``service`` label tells processes apart in embedded mode."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "jz_http_requests_total",
+    "HTTP requests by route template and status",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "jz_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+HTTP_IN_FLIGHT = Gauge("jz_http_requests_in_flight", "Requests being served", ["service"])
+OUTBOX_PENDING = Gauge("jz_outbox_pending", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "jz_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
+)
+EVENTS_PUBLISHED = Counter("jz_events_published_total", "Events confirmed by the bus", ["service", "type"])
+EVENTS_PUBLISH_FAILED = Counter(
+    "jz_events_publish_failed_total", "Events the bus refused", ["service", "type"]
+)
+EVENTS_CONSUMED = Counter("jz_events_consumed_total", "Events applied by a consumer", ["consumer", "type"])
+EVENTS_DUPLICATE = Counter(
+    "jz_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer", "type"]
+)
+EVENTS_FAILED = Counter(
+    "jz_events_failed_total", "Handler failures (each retry counts)", ["consumer", "type"]
+)
+DEAD_LETTERS = Gauge(
+    "jz_dead_letter_messages", "Messages waiting in a consumer's dead-letter queue", ["consumer"]
+)
+JOB_ROWS = Counter("jz_job_rows_total", "Rows processed by background jobs", ["service", "kind", "outcome"])

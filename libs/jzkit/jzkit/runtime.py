@@ -1,0 +1,86 @@
+"""A service's live resources (engine, sessions, bus, relay), created in its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jzkit.db import SessionFactory, make_engine, make_session_factory
+from jzkit.messaging.bus import Publisher
+from jzkit.messaging.relay import OutboxRelay
+from jzkit.pii import PiiCipher
+from jzkit.settings import CommonSettings, ServiceSettings
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything a request handler of one service may touch, stored on ``app.state.runtime``."""
+
+    name: str
+    common: CommonSettings
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    pii: PiiCipher
+    relay: OutboxRelay | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def after_commit(self) -> None:
+        """Nudge the in-process relay so events leave without waiting for the next poll."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def check_database(self) -> None:
+        """Readiness: the database answers."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def service_runtime(
+    app: FastAPI,
+    name: str,
+    common: CommonSettings,
+    settings: ServiceSettings,
+    publisher: Publisher | None,
+    on_start: Callable[[ServiceRuntime], None] | None = None,
+) -> AsyncIterator[ServiceRuntime]:
+    """Open the engine; with a publisher (embedded mode) run the outbox relay in this process."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    runtime = ServiceRuntime(
+        name=name,
+        common=common,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        pii=PiiCipher(common.pii_key.get_secret_value()),
+    )
+    if publisher is not None:
+        runtime.relay = OutboxRelay(
+            name,
+            sessions,
+            publisher,
+            batch_size=common.relay_batch_size,
+            interval=common.relay_interval_seconds,
+        )
+        runtime._tasks.append(asyncio.create_task(runtime.relay.run_forever(runtime._stop)))
+    if on_start is not None:
+        on_start(runtime)
+    app.state.runtime = runtime
+    try:
+        yield runtime
+    finally:
+        runtime._stop.set()
+        for task in runtime._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+        await engine.dispose()

@@ -1,0 +1,41 @@
+"""The registry's FastAPI app factory and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from jzkit import web
+from jzkit.messaging.bus import Publisher
+from jzkit.runtime import service_runtime
+from jzkit.settings import CommonSettings, get_common_settings
+
+from registry.api.routes import router
+from registry.settings import RegistrySettings, get_settings
+
+SERVICE = "registry"
+
+
+def create_app(
+    settings: RegistrySettings | None = None,
+    common: CommonSettings | None = None,
+    publisher: Publisher | None = None,
+) -> FastAPI:
+    """Build the app; with ``publisher`` (embedded mode) the outbox relay runs in this process."""
+    settings = settings or get_settings()
+    common = common or get_common_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(app, SERVICE, common, settings, publisher):
+            yield
+
+    app = FastAPI(title="Jingzhun registry", version="1.0.0", lifespan=lifespan)
+    app.include_router(router)
+
+    async def database_ready() -> None:
+        await app.state.runtime.check_database()
+
+    web.install(app, SERVICE, {"database": database_ready})
+    return app

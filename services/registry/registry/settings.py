@@ -1,0 +1,29 @@
+"""Registry settings (env prefix ``JZ_REGISTRY_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from jzkit.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class RegistrySettings(ServiceSettings):
+    """Database, port and the registry's plausibility bounds."""
+
+    model_config = SettingsConfigDict(env_prefix="JZ_REGISTRY_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/registry.db"
+    port: int = 8001
+    # Plausibility bounds on input, not eligibility rules (those are identification policy data).
+    max_annual_income_fen: int = 1_000_000_000
+    max_members: int = 30
+    page_size_default: int = 50
+    page_size_max: int = 500
+    import_max_bytes: int = 256 * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> RegistrySettings:
+    """Process-wide registry settings."""
+    return RegistrySettings()
