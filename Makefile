@@ -1,5 +1,5 @@
 # Jingzhun: `make run` (embedded demo) and `make test` are all a newcomer needs.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -12,10 +12,10 @@ JZ     := $(PY) -m jingzhun
 
 venv: $(STAMP) $(PTH)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
 	@touch $(STAMP)
 
 # A .pth file puts the source roots on sys.path: edits and new modules work without reinstalling.

@@ -93,6 +93,21 @@ def cmd_stack(_: argparse.Namespace) -> int:
     return run_stack(get_common_settings().data_dir)
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    """Write the AsyncAPI document of every event contract."""
+    import json
+
+    from jzkit.contracts.catalog import asyncapi
+
+    text = json.dumps(asyncapi(), ensure_ascii=False, indent=2) + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (sub-commands register themselves here)."""
     from jingzhun.catalog import SERVICES
@@ -115,6 +130,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None)
     p.set_defaults(func=cmd_relay)
     sub.add_parser("stack", help="all processes against PostgreSQL and RabbitMQ").set_defaults(func=cmd_stack)
+    p = sub.add_parser("asyncapi", help="write the AsyncAPI document of the event contracts")
+    p.add_argument("--out", default="docs/asyncapi.json", help="file to write, or - for stdout")
+    p.set_defaults(func=cmd_asyncapi)
     return top
 
 

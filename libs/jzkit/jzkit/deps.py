@@ -37,5 +37,6 @@ def get_principal(runtime: RuntimeDep, authorization: Annotated[str | None, Head
     return principal
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is never reported as success.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CurrentUser = Annotated[Principal, Depends(get_principal)]

@@ -52,8 +52,6 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 0
-    # Rows per statement in bulk paths; SQLite caps bound parameters, PostgreSQL does not.
-    bulk_chunk_size: int = 2000
 
 
 @lru_cache

@@ -65,14 +65,14 @@ class HouseholdFacts(BaseModel):
 
 
 class HouseholdRegistered(EventData):
-    """registry.household.registered"""
+    """A household was registered (建档) with its members; snapshot of its facts."""
 
     event_type: ClassVar[str] = "registry.household.registered"
     household: HouseholdFacts
 
 
 class HouseholdUpdated(EventData):
-    """registry.household.updated"""
+    """A household's record changed; ``changed_fields`` names what the PATCH set."""
 
     event_type: ClassVar[str] = "registry.household.updated"
     household: HouseholdFacts
@@ -80,7 +80,7 @@ class HouseholdUpdated(EventData):
 
 
 class MemberAdded(EventData):
-    """registry.member.added"""
+    """A member joined a household."""
 
     event_type: ClassVar[str] = "registry.member.added"
     household: HouseholdFacts
@@ -88,7 +88,7 @@ class MemberAdded(EventData):
 
 
 class MemberRemoved(EventData):
-    """registry.member.removed"""
+    """A member left a household."""
 
     event_type: ClassVar[str] = "registry.member.removed"
     household: HouseholdFacts

@@ -142,8 +142,16 @@ class RabbitConsumer:
         self._connection = await aio_pika.connect_robust(
             self._url, reconnect_interval=self._reconnect_interval
         )
+        try:
+            await self._declare_and_consume(self._connection)
+        except BaseException:
+            await self._connection.close()
+            self._connection = None
+            raise
+
+    async def _declare_and_consume(self, connection: AbstractRobustConnection) -> None:
         # Declared on a robust channel, so queues, bindings, QoS and the consumer come back after a reconnect.
-        channel = await self._connection.channel()
+        channel = await connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         exchange = await channel.declare_exchange(
             self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
@@ -173,13 +181,16 @@ class RabbitConsumer:
         """Stop taking messages, let in-flight ones finish (bounded), close the connection."""
         if self._connection is None:
             return
-        self._stopping.set()
-        if self._queue is not None and self._consumer_tag is not None:
+        # While reconnecting there is no consumer on the broker to cancel, and waiting would only stall.
+        connected = self._connection.connected.is_set()
+        if connected and self._queue is not None and self._consumer_tag is not None:
             try:
                 async with asyncio.timeout(self._stop_grace):
                     await self._queue.cancel(self._consumer_tag)
             except (*_CHANNEL_GONE, TimeoutError) as exc:
                 log.warning("consumer %s: cancel failed (%s); closing anyway", self.queue_name, exc)
+        # After the cancel, so messages given back by cut-short retry waits are not handed to us again.
+        self._stopping.set()
         if self._in_flight:
             _, late = await asyncio.wait(set(self._in_flight), timeout=self._stop_grace)
             # Unacked messages go back to the queue when the channel closes; the inbox dedups any re-run.
@@ -195,7 +206,8 @@ class RabbitConsumer:
         if self._dlq is None:
             raise RuntimeError("consumer not started")
         # Re-declaring with the same arguments is idempotent and returns the current depth.
-        declared = await self._dlq.declare(timeout=10)
+        async with asyncio.timeout(10):
+            declared = await self._dlq.declare()
         count = declared.message_count or 0
         metrics.DEAD_LETTERS.labels(self._inbox.name).set(count)
         return count
@@ -226,12 +238,13 @@ class RabbitConsumer:
         except Exception as exc:  # any handler failure is retried by the broker, then dead-lettered
             metrics.EVENTS_FAILED.labels(self._inbox.name, event.type).inc()
             delay = self._retry_delay_for(message)
+            # Class name only: exception text (SQL parameters, constraint details) may hold personal data.
             log.warning(
-                "consumer %s: event %s (%s) failed: %s; retry in %.1fs",
+                "consumer %s: event %s (%s) failed with %s; retry in %.2fs",
                 self.queue_name,
                 event.id,
                 event.type,
-                exc,
+                type(exc).__name__,
                 delay,
             )
             # Holding the message for a while before the nack is what stops a hot redelivery loop.
@@ -281,7 +294,7 @@ def _original_routing_key(message: AbstractIncomingMessage) -> str:
 
 
 async def dead_letters(url: str, queue_name: str, limit: int = 50) -> list[DeadLetter]:
-    """Peek at up to ``limit`` messages in ``<queue_name>.dlq``; they stay in the queue."""
+    """Peek at up to ``limit`` messages in ``<queue_name>.dlq``; they are given back to the queue."""
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel()

@@ -212,11 +212,15 @@ class CountingHandler:
 
     def __init__(self) -> None:
         self.applied: dict[str, int] = {}
-        self.attempts = 0
+        self.attempted_at: list[float] = []
         self.failing = False
 
+    @property
+    def attempts(self) -> int:
+        return len(self.attempted_at)
+
     async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
-        self.attempts += 1
+        self.attempted_at.append(asyncio.get_running_loop().time())
         if self.failing:
             raise RuntimeError("handler failed on purpose")
         self.applied[event.id] = self.applied.get(event.id, 0) + 1
@@ -367,7 +371,9 @@ async def test_failing_event_is_dead_lettered_after_the_limit_and_replay_brings_
 ) -> None:
     handler = CountingHandler()
     handler.failing = True
-    consumer, inbox = await _start_consumer(broker, sessions, "dlq", handler, delivery_limit=2)
+    consumer, inbox = await _start_consumer(
+        broker, sessions, "dlq", handler, delivery_limit=2, max_retry_delay=0.08
+    )
     publisher = await _publisher(broker)
     event = _event()
     await publisher.publish(event)
@@ -377,6 +383,10 @@ async def test_failing_event_is_dead_lettered_after_the_limit_and_replay_brings_
 
     await eventually(dead_lettered, "the event in the DLQ")
     assert handler.attempts == 3  # the first delivery plus delivery_limit redeliveries
+    # Each retry waited first (no hot loop): 0.05 s, then 0.1 s capped to 0.08 s.
+    gaps = [b - a for a, b in zip(handler.attempted_at, handler.attempted_at[1:], strict=False)]
+    assert gaps[0] >= 0.05
+    assert 0.08 <= gaps[1] < 2.0
     assert _metric("jz_events_failed_total", inbox.name, event.type) == 3
     assert REGISTRY.get_sample_value("jz_dead_letter_messages", {"consumer": inbox.name}) == 1
     assert await broker.queue_state(consumer.queue_name) == (0, 1)
@@ -387,7 +397,8 @@ async def test_failing_event_is_dead_lettered_after_the_limit_and_replay_brings_
     assert letter.routing_key == event.type
     assert letter.reason == "delivery_limit"
     assert CloudEvent.model_validate_json(letter.body) == event
-    assert await consumer.dead_letter_count() == 1  # peeking left it there
+    # Peeking left it there (the broker applies the give-back asynchronously, hence the wait).
+    await eventually(dead_lettered, "the peeked message back in the DLQ")
 
     handler.failing = False
     assert await replay_dead_letters(broker.url, broker.exchange, consumer.queue_name) == 1
@@ -446,3 +457,9 @@ async def test_consumer_comes_back_by_itself_after_the_connection_drops(
         return handler.applied == {during.id: 1, after.id: 1}
 
     await eventually(both_applied, "both events to be consumed after the reconnect")
+
+    # Stopping while the broker is unreachable must not wait out the grace period on a cancel.
+    await proxy.close()
+    started = asyncio.get_running_loop().time()
+    await consumer.stop()
+    assert asyncio.get_running_loop().time() - started < 2.0

@@ -1,0 +1,37 @@
+"""Event contracts: explicit type strings, versioned schemas, and an AsyncAPI document kept current."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jzkit.contracts.catalog import EVENT_TYPES, asyncapi
+from jzkit.contracts.envelope import CloudEvent, make_event
+from jzkit.contracts.registry import HouseholdRegistered
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def test_event_types_follow_service_entity_verb() -> None:
+    for event_type in EVENT_TYPES:
+        service, entity, verb = event_type.split(".")
+        assert service == "registry"
+        assert entity in {"household", "member"}
+        assert verb.endswith("ed"), event_type
+
+
+def test_envelope_is_cloudevents_json_round_trip() -> None:
+    data = HouseholdRegistered.model_construct(household={"household_id": "h1"})
+    event = make_event(data, source="/jingzhun/registry", subject="household/h1", actor="clerk", reason="r")
+    doc = json.loads(event.to_json())
+    assert doc["specversion"] == "1.0"
+    assert doc["type"] == "registry.household.registered"
+    assert doc["dataschema"] == "urn:jingzhun:schema:registry.household.registered:v1"
+    assert doc["time"].endswith("Z") or doc["time"].endswith("+00:00")
+    assert CloudEvent.model_validate_json(event.to_json()).id == event.id
+
+
+def test_committed_asyncapi_document_matches_the_contracts() -> None:
+    committed = json.loads((ROOT / "docs" / "asyncapi.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(asyncapi())), "regenerate with: python -m jingzhun asyncapi"
+    assert set(committed["channels"]) == set(EVENT_TYPES)
