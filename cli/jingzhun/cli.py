@@ -93,6 +93,26 @@ def cmd_stack(_: argparse.Namespace) -> int:
     return run_stack(get_common_settings().data_dir)
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    """Inspect or replay a consumer's dead-letter queue."""
+    from aiormq.exceptions import ChannelNotFoundEntity
+
+    from jzkit.messaging.rabbit import dead_letters, replay_dead_letters
+
+    common = get_common_settings()
+    try:
+        if args.action == "replay":
+            count = asyncio.run(replay_dead_letters(common.broker_url, common.exchange, args.queue))
+            print(f"replayed {count} message(s) from {args.queue}.dlq")
+            return 0
+        for letter in asyncio.run(dead_letters(common.broker_url, args.queue, args.limit)):
+            print(f"{letter.message_id}\t{letter.event_type}\t{letter.routing_key}\t{letter.reason}")
+    except ChannelNotFoundEntity:
+        print(f"no dead-letter queue {args.queue}.dlq on the broker", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_asyncapi(args: argparse.Namespace) -> int:
     """Write the AsyncAPI document of every event contract."""
     import json
@@ -130,6 +150,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None)
     p.set_defaults(func=cmd_relay)
     sub.add_parser("stack", help="all processes against PostgreSQL and RabbitMQ").set_defaults(func=cmd_stack)
+    p = sub.add_parser("dlq", help="list or replay a consumer's dead-letter queue (stack mode)")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("queue", help="the consumer's queue name (its dead letters are in <queue>.dlq)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_dlq)
     p = sub.add_parser("asyncapi", help="write the AsyncAPI document of the event contracts")
     p.add_argument("--out", default="docs/asyncapi.json", help="file to write, or - for stdout")
     p.set_defaults(func=cmd_asyncapi)

@@ -6,15 +6,15 @@ import asyncio
 from datetime import date
 
 from fastapi import FastAPI
+
 from gateway.app import create_app as create_gateway
 from gateway.auth_routes import demo_users
 from gateway.settings import get_settings as gateway_settings
+from jingzhun.catalog import SERVICES
 from jzkit.db import make_engine, make_session_factory, unit_of_work
 from jzkit.messaging.bus import InProcessBus
 from jzkit.pii import PiiCipher
 from jzkit.settings import get_common_settings
-
-from jingzhun.catalog import SERVICES
 
 
 def build() -> FastAPI:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlparse, urlunparse
 
+from jingzhun.catalog import SERVICES
 from jzkit.migrate import upgrade
 from jzkit.pgadmin import ensure_database
-
-from jingzhun.catalog import SERVICES
 
 
 def _admin_url(database_url: str) -> str:

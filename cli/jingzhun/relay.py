@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 
+import aio_pika
+from prometheus_client import start_http_server
+
+from jingzhun.catalog import SERVICES
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.rabbit import RabbitPublisher
 from jzkit.messaging.relay import OutboxRelay
 from jzkit.settings import get_common_settings
-from prometheus_client import start_http_server
 
-from jingzhun.catalog import SERVICES
-
+log = logging.getLogger(__name__)
 # The relay of a service on port P exposes its metrics on P + 100 (registry 8001 -> 8101).
 METRICS_PORT_OFFSET = 100
+
+
+async def _connect_until_stopped(publisher: RabbitPublisher, stop: asyncio.Event) -> bool:
+    """Keep trying the broker (it may start after us); False if stopped first."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await publisher.connect()
+            return True
+        except (OSError, ConnectionError, aio_pika.exceptions.AMQPError) as exc:
+            log.warning("broker not reachable (%s); retrying in %.1fs", type(exc).__name__, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 10.0)
+    return False
 
 
 async def run_relay(name: str, metrics_port: int | None = None) -> None:
@@ -31,7 +49,8 @@ async def run_relay(name: str, metrics_port: int | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await publisher.connect()
+        if not await _connect_until_stopped(publisher, stop):
+            return
         relay = OutboxRelay(
             name,
             make_session_factory(engine),

@@ -10,9 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from jzkit import web
-from jzkit.errors import NotFound
-from jzkit.settings import CommonSettings, get_common_settings
 from starlette.types import ASGIApp
 
 from gateway import openapi
@@ -20,6 +17,9 @@ from gateway.auth_routes import router as auth_router
 from gateway.proxy import forward
 from gateway.routing import ROUTES, upstream_for
 from gateway.settings import GatewaySettings, get_settings
+from jzkit import web
+from jzkit.errors import NotFound
+from jzkit.settings import CommonSettings, get_common_settings
 
 SERVICE = "gateway"
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+
 from jzkit.auth import Role, issue_token
 from jzkit.errors import NotFound, Unauthorized
 from jzkit.settings import CommonSettings

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
 from jzkit.errors import DomainError
 from jzkit.logs import request_id_var
-from starlette.background import BackgroundTask
 
 FORWARDED_REQUEST_HEADERS = (
     "authorization",

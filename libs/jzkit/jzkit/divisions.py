@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_CODE = re.compile(r"^\d{12}$")
+_CODE = re.compile(r"^[0-9]{12}$")  # ASCII only: ``\d`` also matches full-width digits
 # Digits that are significant at each level: province, prefecture, county, township, village.
 LEVEL_DIGITS = {"province": 2, "prefecture": 4, "county": 6, "township": 9, "village": 12}
 LEVELS = tuple(LEVEL_DIGITS)
@@ -12,7 +12,7 @@ LEVELS = tuple(LEVEL_DIGITS)
 
 def is_code(code: str) -> bool:
     """True for a 12-digit string."""
-    return bool(_CODE.match(code))
+    return bool(_CODE.fullmatch(code))
 
 
 def level(code: str) -> str:
@@ -23,8 +23,18 @@ def level(code: str) -> str:
         digits = LEVEL_DIGITS[name]
         start = _previous_digits(name)
         if code[start:digits].strip("0") and code[digits:].strip("0") == "":
+            _require_enclosing_groups(code, name)
             return name
     raise ValueError("division code 000000000000 names no division")
+
+
+def _require_enclosing_groups(code: str, name: str) -> None:
+    # A zero group above the named level (510822000201) has no parent of the level above it.
+    start = 0
+    for upper in LEVELS[: LEVELS.index(name)]:
+        if not code[start : LEVEL_DIGITS[upper]].strip("0"):
+            raise ValueError(f"division code {code} has no {upper} part")
+        start = LEVEL_DIGITS[upper]
 
 
 def _previous_digits(name: str) -> int:

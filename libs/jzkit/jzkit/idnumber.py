@@ -8,7 +8,8 @@ from datetime import date
 
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: ``\d`` also matches full-width digits, which would dodge duplicate matching.
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def normalize(raw: str) -> str:
 def parse(raw: str, today: date | None = None) -> ResidentId:
     """Validate ``raw``; the 6-digit region may be a historical code and is not checked."""
     number = normalize(raw)
-    if not _SHAPE.match(number):
+    if not _SHAPE.fullmatch(number):
         raise InvalidIdNumber("shape")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

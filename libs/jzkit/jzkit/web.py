@@ -90,7 +90,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Starlette calls this outside RequestContextMiddleware, after the request's context is gone;
+    # the middleware answers first (with the request id), so this response is only a fallback.
+    return _internal_error(request)
+
+
+def _internal_error(request: Request) -> JSONResponse:
     lang = language(request)
     title = "服务器内部错误" if lang == "zh" else "internal server error"
     body = {
@@ -125,15 +130,24 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         metrics.HTTP_IN_FLIGHT.labels(self.service).inc()
 
+        started = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if not started:
+                # Answered here, while the request id is still set, so the 500 carries it (body and header).
+                log.exception("unhandled error on %s %s", scope["method"], scope.get("path"))
+                await _internal_error(Request(scope))(scope, receive, send_wrapper)
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from jzkit import web
 from jzkit.messaging.bus import Publisher
 from jzkit.runtime import service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
-
 from registry.api.routes import router
 from registry.settings import RegistrySettings, get_settings
 

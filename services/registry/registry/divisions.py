@@ -6,11 +6,11 @@ import csv
 import io
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from jzkit import divisions
 from jzkit.auth import Principal, Role
 from jzkit.errors import InvalidInput, NotFound
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registry import repository
 from registry.models import Division
 

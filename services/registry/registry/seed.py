@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 
-from jzkit.auth import Principal, Role
-from jzkit.pii import PiiCipher
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jzkit.auth import Principal, Role
+from jzkit.pii import PiiCipher
 from registry import divisions, repository, service
 from registry.domain.household import Limits
 from registry.synth import Synthesizer

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from jzkit import divisions, idnumber
 from jzkit.auth import Principal
 from jzkit.contracts.registry import HouseholdRegistered, HouseholdUpdated, MemberAdded, MemberRemoved
 from jzkit.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from jzkit.ids import new_id
 from jzkit.pii import PiiCipher
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registry import repository
 from registry.domain.changes import HouseholdPatch, MemberAddition
 from registry.domain.household import (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from jzkit.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from jzkit.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
 from jzkit.idnumber import check_character
-
 from registry.domain.household import BankAccountDraft, Flags, HouseholdDraft, MemberDraft
 from registry.domain.vocabulary import (
     Education,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from jzkit.auth import Principal
 from jzkit.idnumber import mask
 from jzkit.pii import PiiCipher
-from pydantic import BaseModel
-
 from registry.domain.facts import derive
 from registry.domain.visibility import sees_full_bank_accounts, sees_full_id_numbers
 from registry.models import Division, Household, Member

@@ -15,6 +15,7 @@ def asyncapi(exchange: str = "jingzhun.events") -> dict[str, Any]:
     """AsyncAPI 2.6 document: one channel per event type (the routing key) on the topic exchange."""
     envelope = CloudEvent.model_json_schema()
     envelope["properties"].pop("data", None)
+    amqp_exchange = {"name": exchange, "type": "topic", "durable": True}
     channels: dict[str, Any] = {}
     schemas: dict[str, Any] = {"CloudEventEnvelope": envelope}
     for event_type, cls in sorted(EVENT_TYPES.items()):
@@ -25,7 +26,7 @@ def asyncapi(exchange: str = "jingzhun.events") -> dict[str, Any]:
         schemas[name] = data_schema
         channels[event_type] = {
             "description": (cls.__doc__ or event_type).strip(),
-            "bindings": {"amqp": {"is": "routingKey", "exchange": {"name": exchange, "type": "topic", "durable": True}}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": amqp_exchange}},
             "subscribe": {
                 "operationId": f"on_{event_type.replace('.', '_')}",
                 "message": {

@@ -56,10 +56,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             # Confirms are awaited concurrently: the broker pipelines them, order is kept per channel.
-            results = await asyncio.gather(
-                *(self._publisher.publish(CloudEvent.model_validate_json(r.payload)) for r in rows),
-                return_exceptions=True,
-            )
+            results = await asyncio.gather(*(self._publish_row(r) for r in rows), return_exceptions=True)
             now = datetime.now(UTC)
             sent = 0
             for row, result in zip(rows, results, strict=True):
@@ -79,6 +76,10 @@ class OutboxRelay:
         if failed:
             raise RelayBlocked(failed)
         return sent
+
+    async def _publish_row(self, row: OutboxMessage) -> None:
+        # Parsing inside the per-row coroutine: one corrupt payload fails its own row, not the batch.
+        await self._publisher.publish(CloudEvent.model_validate_json(row.payload))
 
     async def observe(self) -> None:
         """Update the pending-count and oldest-age gauges."""

@@ -15,6 +15,11 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import PublishError
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
 from jzkit.messaging.inbox import InboxConsumer
@@ -31,10 +36,6 @@ from jzkit.messaging.relay import OutboxRelay, RelayBlocked
 from jzkit.messaging.tables import InboxMessage, OutboxMessage
 from jzkit.testing.pg import recreate_database, with_database
 from jzkit.testing.tcpproxy import TcpProxy
-from prometheus_client import REGISTRY
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col
 
 pytestmark = pytest.mark.stack
 
@@ -125,13 +126,19 @@ async def broker(amqp_url: str) -> AsyncIterator[Broker]:
         yield state
     finally:
         # Consumers first: a robust consumer whose queue vanishes would declare it again.
+        errors: list[Exception] = []
         for stop in reversed(state.stoppers):
-            await stop()
+            try:
+                await stop()
+            except Exception as exc:  # re-raised below, once the queues are gone
+                errors.append(exc)
         cleanup = await connection.channel()
         for name in state.queues:
             await cleanup.queue_delete(name, if_unused=False, if_empty=False)
         await cleanup.exchange_delete(state.exchange)
         await connection.close()
+        if errors:
+            raise errors[0]
 
 
 @pytest.fixture
@@ -358,8 +365,10 @@ async def test_consumer_applies_a_duplicate_event_once_and_acks_both(
         return seen + _metric("jz_events_duplicate_total", inbox.name, event.type) >= 2
 
     await eventually(both_seen, "two deliveries")
-    # stop() waits for in-flight handlers; anything left unacked would then be back in the queue.
+    # stop() waits for in-flight handlers; anything left unacked goes back to the queue on close,
+    # which the broker applies asynchronously: give it a moment before asserting "nothing came back".
     await consumer.stop()
+    await asyncio.sleep(0.3)
     assert await broker.queue_state(consumer.queue_name) == (0, 0)
     assert handler.applied == {event.id: 1}
     assert await _inbox_count(sessions, inbox.name) == 1

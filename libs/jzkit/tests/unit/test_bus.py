@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.messaging.bus import Delivery, InProcessBus, topic_matches
 

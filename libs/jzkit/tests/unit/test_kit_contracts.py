@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jzkit.contracts.catalog import EVENT_TYPES, asyncapi
 from jzkit.contracts.envelope import CloudEvent, make_event
-from jzkit.contracts.registry import HouseholdRegistered
+from jzkit.contracts.registry import HouseholdFacts, HouseholdRegistered
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -21,7 +21,24 @@ def test_event_types_follow_service_entity_verb() -> None:
 
 
 def test_envelope_is_cloudevents_json_round_trip() -> None:
-    data = HouseholdRegistered.model_construct(household={"household_id": "h1"})
+    facts = HouseholdFacts(
+        household_id="h1",
+        household_version=1,
+        division_code="510822104201",
+        status="registered",
+        annual_net_income_fen=600000,
+        members_count=1,
+        per_capita_income_fen=600000,
+        housing="unsafe",
+        poverty_causes=["illness"],
+        flags={"dibao": False},
+        has_disabled_member=False,
+        single_child=False,
+        all_daughters=False,
+        bank_account=None,
+        members=[],
+    )
+    data = HouseholdRegistered(household=facts)
     event = make_event(data, source="/jingzhun/registry", subject="household/h1", actor="clerk", reason="r")
     doc = json.loads(event.to_json())
     assert doc["specversion"] == "1.0"

@@ -8,16 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.messaging.outbox import record_event
 from jzkit.messaging.relay import OutboxRelay, RelayBlocked
 from jzkit.messaging.tables import InboxMessage, OutboxMessage
-from prometheus_client import REGISTRY
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
 
 class FakePublisher:

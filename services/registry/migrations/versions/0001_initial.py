@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from jzkit.messaging.tables import create_kit_tables
 from sqlalchemy.dialects import postgresql
+
+from jzkit.messaging.tables import create_kit_tables
 
 revision: str = "0001"
 down_revision: str | None = None

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends
-from jzkit.deps import CurrentUser, RuntimeDep, SessionDep
 
+from jzkit.deps import CurrentUser, RuntimeDep, SessionDep
 from registry.domain.household import Limits
 from registry.service import Context
 from registry.settings import RegistrySettings

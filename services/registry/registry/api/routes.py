@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+
 from jzkit import divisions as division_codes
 from jzkit.errors import Forbidden, InvalidInput
 from jzkit.idempotency import replay_or_run, request_hash
 from jzkit.idnumber import InvalidIdNumber, parse
 from jzkit.pagination import decode_cursor, encode_cursor, etag, parse_if_match
-
 from registry import divisions, repository, service
 from registry.api.deps import ContextDep, CurrentUser, SessionDep, SettingsDep
 from registry.domain.changes import HouseholdPatch, MemberAddition

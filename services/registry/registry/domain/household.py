@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from jzkit import divisions, idnumber
-from jzkit.errors import InvalidInput
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jzkit import divisions, idnumber
+from jzkit.errors import InvalidInput
 from registry.domain.vocabulary import (
     Education,
     Health,

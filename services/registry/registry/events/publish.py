@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from jzkit.contracts.envelope import EventData, make_event
 from jzkit.contracts.registry import BankAccountFacts, HouseholdFacts, MemberFacts
 from jzkit.logs import request_id_var
 from jzkit.messaging.outbox import record_event
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registry.domain.facts import derive
 from registry.models import Household, Member
 

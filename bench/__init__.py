@@ -1,0 +1,1 @@
+"""Benchmarks in stack mode (PostgreSQL + RabbitMQ), each against a baseline measured in the same run."""

@@ -1,0 +1,3 @@
+-- Run once by the postgres image on an empty data directory: one database per service, owned by
+-- the application role (POSTGRES_USER). `jingzhun migrate` also creates a missing database.
+CREATE DATABASE jz_registry;

@@ -1,0 +1,3 @@
+-- One database per service, owned by the application role (POSTGRES_USER).
+-- `jingzhun migrate` also creates a missing database.
+CREATE DATABASE jz_registry;

@@ -1,0 +1,239 @@
+"""Embedded mode behind the gateway: a fresh seeded SQLite registry per test, the in-process bus.
+
+The schema is migrated and the demo world seeded once per session into a template file; each
+test copies it, so a test sees exactly the seed and its own changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import registry
+from gateway.app import create_app as create_gateway
+from gateway.settings import GatewaySettings
+from jzkit.contracts.envelope import CloudEvent
+from jzkit.db import make_engine, make_session_factory, unit_of_work
+from jzkit.idnumber import check_character
+from jzkit.messaging.bus import InProcessBus
+from jzkit.messaging.tables import OutboxMessage
+from jzkit.migrate import upgrade
+from jzkit.pii import PiiCipher
+from jzkit.settings import CommonSettings
+from registry.app import create_app as create_registry
+from registry.domain.household import Limits
+from registry.models import Household
+from registry.seed import seed_demo
+from registry.settings import RegistrySettings
+from sqlalchemy import func, select, update
+
+LUCHANG, XINGLONG, CHABA = "510822104201", "510822104202", "510822104000"
+QIAOZHUANG, CHENGJIAO = "510822100000", "510822100201"
+DEMO_USERS = ("admin", "county", "township", "township2", "clerk", "funds", "auditor")
+
+
+def common_settings() -> CommonSettings:
+    return CommonSettings(mode="embedded", relay_interval_seconds=0.05)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _seed(url: str) -> None:
+    settings = RegistrySettings(database_url=url)
+    engine = make_engine(url)
+    try:
+        async with unit_of_work(make_session_factory(engine)) as session:
+            pii = PiiCipher(common_settings().pii_key.get_secret_value())
+            await seed_demo(session, pii, Limits(settings.max_annual_income_fen, settings.max_members))
+            # The seed's events are history: tests record only the events they cause.
+            await session.execute(update(OutboxMessage).values(published_at=datetime.now(UTC)))
+    finally:
+        await engine.dispose()  # the last connection checkpoints the WAL into the file
+
+
+@pytest.fixture(scope="session")
+def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("registry") / "template.db"
+    upgrade(Path(registry.__file__).resolve().parent.parent, sqlite_url(path))
+    asyncio.run(_seed(sqlite_url(path)))
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+class EventRecorder:
+    """Subscribed to ``#`` on the bus: keeps every event delivered."""
+
+    def __init__(self) -> None:
+        self.events: list[CloudEvent] = []
+
+    async def __call__(self, event: CloudEvent) -> bool:
+        self.events.append(event)
+        return True
+
+    def of_type(self, event_type: str) -> list[CloudEvent]:
+        return [e for e in self.events if e.type == event_type]
+
+    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 5.0) -> list[CloudEvent]:
+        """The events of ``event_type`` once ``count`` of them arrived (the relay runs after commit)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.of_type(event_type)) < count and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        found = self.of_type(event_type)
+        assert len(found) >= count, f"expected {count} {event_type}, got {len(found)}"
+        return found
+
+
+@dataclass
+class Api:
+    """The gateway client plus what tests need to look behind it."""
+
+    client: httpx.AsyncClient
+    events: EventRecorder
+    registry_app: Any
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    async def headers(self, user: str | None, **extra: str) -> dict[str, str]:
+        """``Authorization`` for demo ``user`` (token fetched from the gateway once per test)."""
+        headers = dict(extra)
+        if user is not None:
+            if user not in self._tokens:
+                r = await self.client.post("/api/v1/auth/token", data={"username": user, "password": "demo"})
+                assert r.status_code == 200, r.text
+                self._tokens[user] = r.json()["access_token"]
+            headers["Authorization"] = f"Bearer {self._tokens[user]}"
+        return headers
+
+    async def get(self, user: str | None, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.get(url, headers=await self.headers(user, **kw.pop("headers", {})), **kw)
+
+    async def post(self, user: str | None, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(url, headers=await self.headers(user, **kw.pop("headers", {})), **kw)
+
+    async def patch(self, user: str | None, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.patch(url, headers=await self.headers(user, **kw.pop("headers", {})), **kw)
+
+    async def delete(self, user: str | None, url: str, **kw: Any) -> httpx.Response:
+        return await self.client.delete(url, headers=await self.headers(user, **kw.pop("headers", {})), **kw)
+
+    async def _count(self, column: Any) -> int:
+        async with self.registry_app.state.runtime.sessions() as session:
+            return int((await session.execute(select(func.count(column)))).scalar_one())
+
+    async def state(self) -> tuple[int, int]:
+        """(households, outbox events) in the registry database: unchanged means nothing happened."""
+        return await self._count(Household.id), await self._count(OutboxMessage.id)
+
+    async def first_household(self, user: str, division: str) -> dict[str, Any]:
+        r = await self.get(user, "/api/v1/households", params={"division": division, "limit": 1})
+        assert r.status_code == 200, r.text
+        return dict(r.json()["items"][0])
+
+
+@pytest.fixture
+async def api(registry_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
+    db = tmp_path / "registry.db"
+    shutil.copyfile(registry_template, db)
+    common = common_settings()
+    bus = InProcessBus()
+    recorder = EventRecorder()
+    bus.subscribe("test-recorder", ("#",), recorder)
+    registry_app = create_registry(
+        settings=RegistrySettings(database_url=sqlite_url(db)), common=common, publisher=bus
+    )
+    app = create_gateway(GatewaySettings(), common, embedded={"registry": registry_app})
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield Api(client, recorder, registry_app)
+
+
+_serial = itertools.count()
+
+
+def person(relation: str = "head", sex: str = "male", born: date = date(1980, 1, 6), **kw: Any) -> dict[str, Any]:
+    """A member with a valid ID number no other test or the seed uses (region 510823 is not seeded)."""
+    n = next(_serial)
+    seq = (n % 500) * 2 + (1 if sex == "male" else 0)
+    birth = born - timedelta(days=n // 500)
+    first17 = f"510823{birth:%Y%m%d}{seq:03d}"
+    doc = {
+        "name": "王大山" if sex == "male" else "李秀英",
+        "id_number": first17 + check_character(first17),
+        "relation": relation,
+        "sex": sex,
+        "birth_date": birth.isoformat(),
+        "health": "chronic_illness",
+        "education": "primary",
+        "labour": "full",
+    }
+    return {**doc, **kw}
+
+
+def bank_account_number() -> str:
+    return f"6230{next(_serial):015d}"
+
+
+def household(division_code: str = LUCHANG, *members: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """A valid household payload (the design's example shape): head, spouse and a daughter by default."""
+    people = list(members) or [
+        person(),
+        person("spouse", "female", date(1982, 3, 4)),
+        person("child", "female", date(2012, 9, 1), education="primary", labour="none", in_school="primary"),
+    ]
+    head = next(p for p in people if p["relation"] == "head")
+    doc: dict[str, Any] = {
+        "division_code": division_code,
+        "address": "青川县茶坝乡炉场村三组",
+        "annual_net_income_fen": 600_000,
+        "housing": "unsafe",
+        "poverty_causes": ["illness", "lack_of_labour"],
+        "flags": {"wubao": False, "dibao": False, "idle_land": False, "crime": False},
+        "bank_account": {
+            "bank": "农村信用社",
+            "account_number": bank_account_number(),
+            "holder_id_number": head["id_number"],
+        },
+        "members": people,
+    }
+    return {**doc, **kw}
+
+
+@pytest.fixture
+def new_household() -> Callable[..., dict[str, Any]]:
+    """Factory of valid household payloads: ``new_household(division_code, *members, **fields)``."""
+    return household
+
+
+@pytest.fixture
+def new_person() -> Callable[..., dict[str, Any]]:
+    """Factory of valid members: ``new_person(relation, sex, born, **fields)``."""
+    return person
+
+
+def problem(r: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    """Assert ``r`` is a problem+json document with this status, code (and field); return it."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = r.json()
+    assert body["type"] == f"urn:jingzhun:problem:{code}"
+    assert body["code"] == code and body["status"] == status
+    if field is not None:
+        assert body.get("field") == field, body
+    return body
+
+
+@pytest.fixture
+def expect_problem() -> Callable[..., dict[str, Any]]:
+    """``expect_problem(response, status, code, field=None)``."""
+    return problem
