@@ -12,6 +12,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+# Import the real package first: pytest (importlib mode) would otherwise register the folder gateway/
+# as the module "gateway" while collecting gateway/tests, hiding the package.
+import gateway  # noqa: F401
+
 PG_ADMIN_URL = os.environ.get("JZ_TEST_PG_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("JZ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import psutil
-from jzkit.ids import new_id
+
+from jingzhun.catalog import SERVICES
+from jzkit.migrate import upgrade
 from jzkit.pii import PiiCipher
-from registry.domain.household import HouseholdDraft
-from registry.models import Member
-from registry.service import member_row
-from registry.views import mask_account
+from registry.domain.household import Limits, check_household
+from registry.imports.columns import read_header
+from registry.imports.grouping import FileFacts, group_households
+from registry.imports.mapping import read_household
+from registry.imports.reading import detect_encoding, iter_rows
+from registry.imports.records import Row, household_values, member_values
 
 POLL_SECONDS = 0.05
 OUTPUT_TAIL_CHARS = 4000
 IMPORT_TIMEOUT_SECONDS = 3600.0
+# jsonb columns: COPY's binary format takes their JSON text.
+JSON_COLUMNS = ("poverty_causes", "flags", "responsible_person", "measures", "results")
 
 
 @dataclass(frozen=True)
@@ -106,61 +112,68 @@ async def household_ids(url: str) -> list[str]:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class FileCounts:
+    """Households (distinct consecutive 户编号) and members (data rows) of a household file."""
+
+    households: int
+    members: int
+
+
+def file_counts(path: Path) -> FileCounts:
+    """Count what a correct import of the CSV at ``path`` must store."""
+    households = members = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        ref_at = read_header(next(reader)).index["household_ref"]
+        previous = None
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            members += 1
+            if row[ref_at] != previous:
+                households += 1
+                previous = row[ref_at]
+    return FileCounts(households=households, members=members)
+
+
+def migrate_registry(url: str) -> None:
+    """Bring the database at ``url`` to the registry's migration head (blocking)."""
+    upgrade(SERVICES["registry"].directory, url)
+
+
 # --- the COPY baseline ---------------------------------------------------------------------------
 
 
 @dataclass
 class BaselineRows:
-    """Household and member rows shaped like the registry's tables (encrypted, hashed, masked)."""
+    """Household and member rows exactly as the registry's tables hold them (encrypted, hashed, masked)."""
 
-    households: list[dict[str, Any]]
-    members: list[dict[str, Any]]
+    households: list[Row]
+    members: list[Row]
 
 
-def baseline_rows(drafts: Iterable[HouseholdDraft], pii: PiiCipher, actor: str) -> BaselineRows:
-    """The rows a registration of ``drafts`` stores, built the way the registry builds them."""
+def baseline_rows(path: Path, pii: PiiCipher, actor: str) -> BaselineRows:
+    """The rows of the file at ``path``, read and checked as the import does, built by its row builders."""
+    rows = iter_rows(path, "csv", detect_encoding(path))
+    header = read_header(next(rows))
+    # The scan for people/cards listed twice is skipped: synthetic files have none.
+    no_duplicates = FileFacts()
+    limits = Limits(max_annual_income_fen=10**12, max_members=100)
     now = datetime.now(UTC)
-    households: list[dict[str, Any]] = []
-    members: list[dict[str, Any]] = []
-    for draft in drafts:
-        household_id = new_id()
-        bank = draft.bank_account
-        count = len(draft.members)
-        households.append(
-            {
-                "id": household_id,
-                "division_code": draft.division_code,
-                "address": draft.address,
-                "annual_net_income_fen": draft.annual_net_income_fen,
-                "members_count": count,
-                "per_capita_income_fen": draft.annual_net_income_fen // count,
-                "housing": draft.housing.value,
-                "poverty_causes": json.dumps([c.value for c in draft.poverty_causes]),
-                "flags": json.dumps(draft.flags.model_dump()),
-                "responsible_person": None,
-                "assistance_plan": draft.assistance_plan,
-                "measures": "[]",
-                "results": "[]",
-                "bank_name": bank.bank if bank else None,
-                "bank_account_ciphertext": pii.encrypt(bank.account_number) if bank else None,
-                "bank_account_masked": mask_account(bank.account_number) if bank else None,
-                "bank_account_hash": pii.blind_index(bank.account_number) if bank else None,
-                "bank_holder_hash": pii.blind_index(bank.holder_id_number) if bank else None,
-                "status": "registered",
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-                "created_by": actor,
-                "updated_by": actor,
-            }
-        )
-        for member in draft.members:
-            members.append(_member_values(member_row(member, household_id, pii, now)))
+    households: list[Row] = []
+    members: list[Row] = []
+    for raw in group_households(rows, header):
+        mapped = read_household(raw, header, no_duplicates)
+        if mapped.draft is None:
+            raise ValueError(f"household {raw.ref} of {path} is unreadable: {mapped.errors[:3]}")
+        draft = check_household(mapped.draft, now.date(), limits)
+        household = household_values(draft, pii, actor, now)
+        for column in JSON_COLUMNS:
+            household[column] = json.dumps(household[column], ensure_ascii=False)
+        households.append(household)
+        members.extend(member_values(m, str(household["id"]), pii, now) for m in draft.members)
     return BaselineRows(households=households, members=members)
-
-
-def _member_values(member: Member) -> dict[str, Any]:
-    return {column.name: getattr(member, column.name) for column in Member.__table__.columns}  # type: ignore[attr-defined]
 
 
 async def copy_rows(url: str, rows: BaselineRows) -> float:

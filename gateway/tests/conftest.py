@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select, update
+
 import registry
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
@@ -33,11 +35,8 @@ from registry.domain.household import Limits
 from registry.models import Household
 from registry.seed import seed_demo
 from registry.settings import RegistrySettings
-from sqlalchemy import func, select, update
 
-LUCHANG, XINGLONG, CHABA = "510822104201", "510822104202", "510822104000"
-QIAOZHUANG, CHENGJIAO = "510822100000", "510822100201"
-DEMO_USERS = ("admin", "county", "township", "township2", "clerk", "funds", "auditor")
+LUCHANG = "510822104201"  # 炉场村, the clerk's village
 
 
 def common_settings() -> CommonSettings:
@@ -75,23 +74,23 @@ class EventRecorder:
 
     def __init__(self) -> None:
         self.events: list[CloudEvent] = []
+        self._arrived = asyncio.Event()
 
     async def __call__(self, event: CloudEvent) -> bool:
         self.events.append(event)
+        self._arrived.set()
         return True
 
     def of_type(self, event_type: str) -> list[CloudEvent]:
         return [e for e in self.events if e.type == event_type]
 
-    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 5.0) -> list[CloudEvent]:
+    async def wait_for(self, event_type: str, count: int = 1) -> list[CloudEvent]:
         """The events of ``event_type`` once ``count`` of them arrived (the relay runs after commit)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.of_type(event_type)) < count and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        found = self.of_type(event_type)
-        assert len(found) >= count, f"expected {count} {event_type}, got {len(found)}"
-        return found
+        async with asyncio.timeout(5):
+            while len(self.of_type(event_type)) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.of_type(event_type)
 
 
 @dataclass
@@ -161,7 +160,9 @@ async def api(registry_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
 _serial = itertools.count()
 
 
-def person(relation: str = "head", sex: str = "male", born: date = date(1980, 1, 6), **kw: Any) -> dict[str, Any]:
+def person(
+    relation: str = "head", sex: str = "male", born: date = date(1980, 1, 6), **kw: Any
+) -> dict[str, Any]:
     """A member with a valid ID number no other test or the seed uses (region 510823 is not seeded)."""
     n = next(_serial)
     seq = (n % 500) * 2 + (1 if sex == "male" else 0)

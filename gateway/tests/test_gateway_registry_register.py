@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from gateway.tests.conftest import LUCHANG, XINGLONG, Api
-
+Api = Any  # the ``api`` fixture (conftest.py): gateway client, event recorder, registry state
 Factory = Callable[..., dict[str, Any]]
 URL = "/api/v1/households"
+LUCHANG, XINGLONG = "510822104201", "510822104202"  # 炉场村 and 兴龙村 of 茶坝乡
 
 
 def masked(number: str) -> str:
-    return number[:4] + "*" * 10 + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 async def test_register_as_clerk_masks_and_derives(api: Api, new_household: Factory) -> None:
@@ -61,7 +61,11 @@ async def test_registered_event_is_a_cloudevent_without_personal_numbers(
     assert (event.actor, event.requestid) == ("clerk", "reg-evt-1")
     facts = event.data["household"]
     assert facts["household_id"] == r.json()["id"] and facts["household_version"] == 1
-    assert (facts["members_count"], facts["per_capita_income_fen"], facts["division_code"]) == (3, 200_000, LUCHANG)
+    assert (facts["members_count"], facts["per_capita_income_fen"], facts["division_code"]) == (
+        3,
+        200_000,
+        LUCHANG,
+    )
     assert facts["single_child"] and facts["all_daughters"] and not facts["has_disabled_member"]
     wire = event.to_json()
     for m in payload["members"]:
@@ -74,7 +78,9 @@ async def test_registered_event_is_a_cloudevent_without_personal_numbers(
 def _break(payload: dict[str, Any], how: str) -> None:
     members = payload["members"]
     if how == "bad-check-character":
-        members[1]["id_number"] = members[1]["id_number"][:17] + ("0" if members[1]["id_number"][17] != "0" else "1")
+        members[1]["id_number"] = members[1]["id_number"][:17] + (
+            "0" if members[1]["id_number"][17] != "0" else "1"
+        )
     elif how == "birth-date-mismatch":
         members[1]["birth_date"] = "1982-03-05"
     elif how == "sex-mismatch":
@@ -111,7 +117,12 @@ def _break(payload: dict[str, Any], how: str) -> None:
     ],
 )
 async def test_invalid_household_is_refused_naming_the_field(
-    api: Api, new_household: Factory, expect_problem: Callable[..., dict[str, Any]], how: str, code: str, field: str
+    api: Api,
+    new_household: Factory,
+    expect_problem: Callable[..., dict[str, Any]],
+    how: str,
+    code: str,
+    field: str,
 ) -> None:
     payload = new_household(LUCHANG)
     _break(payload, how)
@@ -153,7 +164,11 @@ async def test_person_of_another_household_is_a_conflict(
     seeded = await api.first_household("township", LUCHANG)
     taken = seeded["members"][0]
     born = date.fromisoformat(taken["birth_date"])
-    intruder = {**new_person("spouse", taken["sex"], born), "id_number": taken["id_number"], "birth_date": None}
+    intruder = {
+        **new_person("spouse", taken["sex"], born),
+        "id_number": taken["id_number"],
+        "birth_date": None,
+    }
     before = await api.state()
 
     for user, sees_id in (("township", True), ("county", True), ("clerk", True), ("township2", False)):
@@ -163,6 +178,8 @@ async def test_person_of_another_household_is_a_conflict(
         assert body["field"] == "members[1].id_number"
         if sees_id:
             assert body["conflicting_household_id"] == seeded["id"]
+            # Only roles that see ID numbers learn which member it is.
+            assert ("conflicting_member_id" in body) is (user != "clerk")
         else:
             assert "conflicting_household_id" not in body and seeded["id"] not in str(body)
     assert await api.state() == before
@@ -176,7 +193,9 @@ async def test_bank_account_of_another_household_is_a_conflict(
     second = new_household(LUCHANG)
     second["bank_account"]["account_number"] = first["bank_account"]["account_number"]
     before = await api.state()
-    expect_problem(await api.post("clerk", URL, json=second), 409, "bank-account-in-use", "bank_account.account_number")
+    expect_problem(
+        await api.post("clerk", URL, json=second), 409, "bank-account-in-use", "bank_account.account_number"
+    )
     assert await api.state() == before
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jzkit.errors import InvalidInput
+from sqlalchemy.exc import IntegrityError
+
+from jzkit.errors import Conflict, InvalidInput
 from jzkit.messaging.tables import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -67,7 +69,15 @@ async def replay_or_run(
             created_at=datetime.now(UTC),
         )
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "idempotent-request-in-progress",
+            "a request with this Idempotency-Key is being processed; retry shortly",
+            "相同 Idempotency-Key 的请求正在处理，请稍后重试",
+            field="Idempotency-Key",
+        ) from None
     return status, body
 
 

@@ -24,10 +24,26 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 REQUEST_ID_HEADER = "x-request-id"
 
 
+def preferred_language(header: str) -> str:
+    """ "en" or "zh", whichever ``Accept-Language`` weights higher; Chinese when neither is named."""
+    best = ("zh", 0.0)
+    for part in header.split(","):
+        tag, _, params = part.strip().lower().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        lang = "en" if tag.startswith("en") else "zh" if tag.startswith("zh") else None
+        if lang and weight > best[1]:
+            best = (lang, weight)
+    return best[0]
+
+
 def language(request: Request) -> str:
-    """ "en" when the caller's first preference is English, else "zh" (the default)."""
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "zh"
+    """The response language for ``request``."""
+    return preferred_language(request.headers.get("accept-language", ""))
 
 
 def problem_response(
@@ -129,13 +145,12 @@ class RequestContextMiddleware:
         status = 500
         started = time.perf_counter()
         metrics.HTTP_IN_FLIGHT.labels(self.service).inc()
-
-        started = False
+        response_started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                started = True
+                response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
@@ -143,7 +158,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception:
-            if not started:
+            if not response_started:
                 # Answered here, while the request id is still set, so the 500 carries it (body and header).
                 log.exception("unhandled error on %s %s", scope["method"], scope.get("path"))
                 await _internal_error(Request(scope))(scope, receive, send_wrapper)

@@ -11,7 +11,9 @@ from jzkit import web
 from jzkit.messaging.bus import Publisher
 from jzkit.runtime import service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
+from registry.api.import_routes import router as import_router
 from registry.api.routes import router
+from registry.imports.runner import running_imports
 from registry.settings import RegistrySettings, get_settings
 
 SERVICE = "registry"
@@ -28,11 +30,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(app, SERVICE, common, settings, publisher):
-            yield
+        async with service_runtime(app, SERVICE, common, settings, publisher) as runtime:
+            async with running_imports(app, runtime, settings):
+                yield
 
     app = FastAPI(title="Jingzhun registry", version="1.0.0", lifespan=lifespan)
     app.include_router(router)
+    app.include_router(import_router)
 
     async def database_ready() -> None:
         await app.state.runtime.check_database()

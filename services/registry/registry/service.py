@@ -114,9 +114,8 @@ async def ensure_people_unregistered(
         "person-already-registered",
         "this person is already a member of another household",
         "此人已是其他农户的成员（一人只能属于一户）",
-        field=f"{field_prefix}[{index}].id_number"
-        if field_prefix == "members"
-        else f"{field_prefix}.id_number",
+        # A list in the body names the member by index; a single member (add member) is the body itself.
+        field=f"{field_prefix}[{index}].id_number" if field_prefix else "id_number",
         extra=extra,
     )
 
@@ -220,6 +219,8 @@ async def update_household(
     """Apply a PATCH under optimistic concurrency (one event: updated)."""
     ctx.principal.require_role(*WRITER_ROLES)
     household = await load_visible(session, ctx.principal, household_id)
+    if not patch.changed_fields():
+        raise InvalidInput("empty-patch", "the PATCH changes no field", "修改请求未包含任何字段", field="body")
     members = await repository.get_members(session, household_id)
     if patch.division_code and patch.division_code != household.division_code:
         await require_village_in_scope(session, ctx, patch.division_code)
@@ -289,7 +290,7 @@ async def add_member(
         )
     if draft.relation.value == "head":
         raise InvalidInput("head-count", "the household already has a head", "该户已有户主", field="relation")
-    await ensure_people_unregistered(session, ctx, [draft], field_prefix="id_number")
+    await ensure_people_unregistered(session, ctx, [draft], field_prefix="")
     await _claim(session, household, household.version if if_match is None else if_match)
     member = member_row(draft, household_id, ctx.pii, _now())
     session.add(member)
@@ -319,6 +320,14 @@ async def remove_member(
     if target.relation == "head":
         raise InvalidInput(
             "head-required", "the head of household cannot be removed", "不能删除户主", field="member_id"
+        )
+    if household.bank_holder_hash is not None and target.id_number_hash == household.bank_holder_hash:
+        # The card holder must be a member (一卡一户): change the bank account first.
+        raise InvalidInput(
+            "holder-not-member",
+            "the bank card holder cannot be removed; change the household's bank account first",
+            "不能删除持卡人，请先变更本户银行账户",
+            field="member_id",
         )
     await _claim(session, household, household.version if if_match is None else if_match)
     await repository.delete_member(session, member_id)

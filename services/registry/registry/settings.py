@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
@@ -22,6 +23,16 @@ class RegistrySettings(ServiceSettings):
     page_size_default: int = 50
     page_size_max: int = 500
     import_max_bytes: int = 256 * 1024 * 1024
+    # An XLSX may not unpack to more than this (zip-bomb guard, checked before any XML is parsed).
+    import_max_uncompressed_bytes: int = 2 * 1024 * 1024 * 1024
+    # Uploaded files wait here until their job finishes; None means <JZ_DATA_DIR>/imports.
+    # Several registry replicas need this on shared storage.
+    import_dir: Path | None = None
+    import_chunk_households: int = 1000
+    # A running job whose heartbeat is older than this is taken over (its runner died).
+    import_lease_seconds: float = 60.0
+    import_poll_seconds: float = 2.0
+    export_page_households: int = 500
 
 
 @lru_cache

@@ -153,5 +153,5 @@ def household_out(
 
 
 def mask_account(number: str) -> str:
-    """Bank numbers keep their last four digits only."""
+    """Bank numbers keep their first and last four digits."""
     return mask(number) if len(number) > 8 else "*" * len(number)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import secrets
 import signal
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 import aio_pika
+import asyncpg
 import httpx
 from pydantic import SecretStr
 
@@ -37,6 +39,7 @@ STOP_TIMEOUT_SECONDS = 10.0
 MIGRATE_TIMEOUT_SECONDS = 120.0
 LOG_TAIL_BYTES = 6000
 GATEWAY = "gateway"
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def free_port() -> int:
@@ -214,14 +217,8 @@ class Stack:
 
     async def drop_databases(self) -> None:
         """Drop every service's database (after the processes stopped)."""
-        import asyncpg
-
-        conn = await asyncpg.connect(self.admin_url)
-        try:
-            for database in self.databases.values():
-                await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        for database in self.databases.values():
+            await drop_database(self.admin_url, database)
 
     async def delete_exchange(self) -> None:
         """Remove this run's exchange from the broker."""
@@ -302,6 +299,17 @@ def _ready(client: httpx.Client, process: StackProcess) -> bool:
     if response.status_code != 200:
         return False
     return process.ready_marker is None or process.ready_marker in response.text
+
+
+async def drop_database(admin_url: str, database: str) -> None:
+    """Drop ``database`` if it exists, closing its connections."""
+    if not _SAFE_NAME.match(database):
+        raise ValueError(f"unsafe database name {database!r}")
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 def load_divisions(stack: Stack, csv_text: str) -> int:

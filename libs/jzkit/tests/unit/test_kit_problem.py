@@ -69,7 +69,7 @@ async def client(switch: Switch) -> AsyncIterator[httpx.AsyncClient]:
         raise RuntimeError(SECRET)
 
     @app.get("/echo-id")
-    async def echo_id(request: Request) -> dict[str, str | None]:
+    async def echo_id() -> dict[str, str | None]:
         return {"request_id": request_id_var.get()}
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -207,13 +207,18 @@ async def test_readyz_reports_failing_checks(client: httpx.AsyncClient, switch: 
     assert down.json()["checks"]["database"] == "ConnectionRefusedError: database is down"
 
 
+def sample(text: str, metric: str, **labels: str) -> float:
+    """The value of ``metric`` with exactly ``labels`` (``service`` added) in an exposition, 0 if absent."""
+    wanted = {"service": SERVICE, **labels}
+    for found, value in re.findall(rf"^{metric}\{{(.*)\}} (\S+)$", text, re.MULTILINE):
+        if dict(re.findall(r'(\w+)="([^"]*)"', found)) == wanted:
+            return float(value)
+    return 0.0
+
+
 async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
     def count(text: str, route: str, status: str) -> float:
-        wanted = {"service": SERVICE, "method": "GET", "route": route, "status": status}
-        for labels, value in re.findall(r"^jz_http_requests_total\{(.*)\} (\S+)$", text, re.MULTILINE):
-            if dict(re.findall(r'(\w+)="([^"]*)"', labels)) == wanted:
-                return float(value)
-        return 0.0
+        return sample(text, "jz_http_requests_total", method="GET", route=route, status=status)
 
     before = (await client.get("/metrics")).text
     await client.get("/things/a")
@@ -225,4 +230,16 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     assert count(r.text, "/things/{thing_id}", "404") == count(before, "/things/{thing_id}", "404") + 2
     assert count(r.text, "unmatched", "404") == count(before, "unmatched", "404") + 1
     assert "/things/a" not in r.text  # concrete paths never become label values
-    assert "jz_http_request_duration_seconds_bucket" in r.text
+    # Latency is measured from the start of each request, in seconds.
+    latency = sample(r.text, "jz_http_request_duration_seconds_sum", method="GET", route="/things/{thing_id}")
+    assert 0 < latency < 5
+
+
+def test_accept_language_weights_decide() -> None:
+    from jzkit.web import preferred_language
+
+    assert preferred_language("") == "zh"
+    assert preferred_language("en-US,en;q=0.9") == "en"
+    assert preferred_language("zh-CN;q=0.5, en;q=0.8") == "en"
+    assert preferred_language("fr, zh;q=0.3, en;q=0.2") == "zh"
+    assert preferred_language("fr") == "zh"

@@ -89,6 +89,15 @@ async def list_households(
     """Households inside the caller's jurisdiction (and ``division`` if given), oldest first."""
     principal = ctx.principal
     scope = division or principal.jurisdiction
+    try:
+        division_codes.level(scope)
+    except ValueError:  # 12 digits, but naming no division (000000000000): a 422, not a 500
+        raise InvalidInput(
+            "invalid-division-code",
+            "division names no division",
+            "division 不是有效的区划代码",
+            field="division",
+        ) from None
     if not principal.covers(scope) and not division_codes.contains(scope, principal.jurisdiction):
         raise Forbidden(
             "outside-jurisdiction",

@@ -34,8 +34,8 @@ class HouseholdPatch(BaseModel):
     results: list[AssistanceResult] | None = Field(default=None, max_length=100)
 
     def changed_fields(self) -> list[str]:
-        """Names of the fields this patch sets (``reason`` excluded)."""
-        return sorted(k for k in self.model_fields_set if k != "reason")
+        """Names of the fields this patch sets (``reason`` excluded; an explicit null changes nothing)."""
+        return sorted(k for k in self.model_fields_set if k != "reason" and getattr(self, k) is not None)
 
 
 class MemberAddition(MemberDraft):

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from jzkit.errors import InvalidInput
-
 from registry.domain.vocabulary import Education, Health, Housing, Labour, Relation, SchoolLevel, Sex
 
 

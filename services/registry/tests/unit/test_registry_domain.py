@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from jzkit.errors import InvalidInput
 from jzkit.idnumber import check_character
+from registry.domain.changes import HouseholdPatch
 from registry.domain.facts import derive
 from registry.domain.household import (
     HouseholdDraft,
@@ -228,3 +229,14 @@ def test_draft_shape_rules() -> None:
         draft(division_code="51082210420")
     assert draft(poverty_causes=["illness", "illness", "disaster"]).poverty_causes == ["illness", "disaster"]
     assert MemberDraft.model_validate(member()).health == "healthy"
+
+
+def test_patch_names_the_fields_it_changes() -> None:
+    doc = {"reason": "复核", "housing": "basic", "address": None, "flags": {}}
+    patch = HouseholdPatch.model_validate(doc)
+    assert patch.changed_fields() == ["flags", "housing"]
+    with pytest.raises(ValidationError):
+        HouseholdPatch.model_validate({"housing": "basic"})  # the reason is required
+    with pytest.raises(ValidationError):
+        # Status comes from identification's events, not from a PATCH.
+        HouseholdPatch.model_validate({"reason": "x", "status": "poor"})

@@ -1,0 +1,341 @@
+"""What the deployment tests compare the manifests against: facts read from the code and the Dockerfile.
+
+Nothing here is copied from the manifests: env names come from the settings classes, ports from
+their defaults, services and databases from the catalog, commands from the CLI's own parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib.util
+import io
+import os
+import re
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from gateway.settings import GatewaySettings
+from jingzhun import relay
+from jingzhun.catalog import SERVICES, ServiceSpec
+from jingzhun.cli import parser
+from jzkit.settings import CommonSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+# The image's launcher: manifests either keep the ENTRYPOINT or spell it out the same way.
+LAUNCHERS = (["python", "-m", "jingzhun"], ["jingzhun"])
+
+
+def env_names(cls: type[BaseSettings]) -> set[str]:
+    """The environment variable names a settings class reads (prefix + field name)."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    return {f"{prefix}{name}".upper() for name in cls.model_fields}
+
+
+@dataclass(frozen=True)
+class Process:
+    """A Jingzhun process as the CLI sees it: ``serve``/``relay``/``migrate`` and its service."""
+
+    command: str
+    name: str | None
+    services: tuple[str, ...]
+    metrics_port: int | None
+
+
+def _parse_process(argv: list[str]) -> Process:
+    launcher = next((lau for lau in LAUNCHERS if argv[: len(lau)] == lau), None)
+    assert launcher is not None, f"{argv} does not start the jingzhun CLI ({LAUNCHERS})"
+    rest = argv[len(launcher) :]
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            args: argparse.Namespace = parser().parse_args(rest)
+    except SystemExit:
+        pytest.fail(f"`jingzhun {shlex.join(rest)}` is refused by the CLI: {stderr.getvalue().strip()}")
+    if args.command == "migrate":
+        return Process("migrate", None, tuple(args.services or SERVICES), None)
+    assert args.command in ("serve", "relay"), f"{rest}: not a process a deployment runs"
+    return Process(args.command, args.name, (), getattr(args, "metrics_port", None))
+
+
+@dataclass(frozen=True)
+class CodeFacts:
+    """Names and defaults the manifests must agree with."""
+
+    services: dict[str, ServiceSpec]
+    settings_classes: dict[str, type[BaseSettings]]  # "common", "gateway", then each service
+    relay_metrics_offset: int
+    required_secrets: tuple[str, ...] = ("JZ_JWT_SECRET", "JZ_PII_KEY")
+
+    @property
+    def env_names(self) -> set[str]:
+        """Every env var name some settings class reads."""
+        return set().union(*(env_names(cls) for cls in self.settings_classes.values()))
+
+    @staticmethod
+    def process(argv: list[str]) -> Process:
+        """Parse a full container argv with the CLI's parser; a bad sub-command fails the test."""
+        return _parse_process(argv)
+
+    @staticmethod
+    def settings(cls: type[BaseSettings], env: dict[str, str]) -> Any:
+        """``cls`` as a process with exactly ``env`` (and no ``.env`` file) would load it."""
+        with mock.patch.dict(os.environ, env, clear=True):
+            return cls(_env_file=None)  # type: ignore[call-arg]
+
+    def default_port(self, name: str) -> int:
+        """The settings default port of a service or the gateway."""
+        return int(self.settings_classes[name].model_fields["port"].default)
+
+    def listening_port(self, process: Process, env: dict[str, str]) -> int:
+        """The port ``process`` serves HTTP on (API or relay metrics), given its env."""
+        assert process.name is not None
+        port = int(self.settings(self.settings_classes[process.name], env).port)
+        if process.command == "relay":
+            return process.metrics_port or port + self.relay_metrics_offset
+        return port
+
+
+@pytest.fixture(scope="session")
+def code() -> CodeFacts:
+    """Settings classes, catalog and CLI facts of this checkout."""
+    classes: dict[str, type[BaseSettings]] = {"common": CommonSettings, "gateway": GatewaySettings}
+    classes |= {name: type(spec.settings()) for name, spec in SERVICES.items()}
+    return CodeFacts(dict(SERVICES), classes, relay.METRICS_PORT_OFFSET)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction: keyword, argument text, heredoc bodies."""
+
+    keyword: str
+    value: str
+    heredocs: tuple[str, ...] = ()
+
+    def exec_form(self) -> list[str]:
+        """The JSON (exec) form of ENTRYPOINT/CMD; shell form fails the test."""
+        parsed = yaml.safe_load(self.value)
+        assert isinstance(parsed, list), f"{self.keyword} {self.value}: use the exec (JSON) form"
+        return [str(part) for part in parsed]
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """Instructions with continuation lines joined and ``<<'EOF'`` heredoc bodies collected."""
+    lines = iter(text.splitlines())
+    result: list[Instruction] = []
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        while line.endswith("\\"):
+            following = next(lines)
+            if not following.lstrip().startswith("#"):
+                line = line[:-1] + " " + following.strip()
+        keyword, _, value = line.strip().partition(" ")
+        bodies = []
+        for marker in re.findall(r"<<-?'?\"?(\w+)'?\"?", value):
+            body = []
+            for body_line in lines:
+                if body_line.strip() == marker:
+                    break
+                body.append(body_line)
+            bodies.append("\n".join(body))
+        result.append(Instruction(keyword.upper(), value.strip(), tuple(bodies)))
+    return result
+
+
+@dataclass(frozen=True)
+class Image:
+    """What the manifests need from the Dockerfile."""
+
+    instructions: list[Instruction]
+
+    def last(self, keyword: str) -> Instruction:
+        """The instruction that takes effect (the last one of its kind)."""
+        found = [i for i in self.instructions if i.keyword == keyword]
+        assert found, f"the Dockerfile has no {keyword}"
+        return found[-1]
+
+    @staticmethod
+    def repository(reference: str) -> str:
+        """``registry/name`` of an image reference, without its tag."""
+        last = reference.rsplit("/", 1)[-1]
+        return reference.rsplit(":", 1)[0] if ":" in last else reference
+
+    @property
+    def entrypoint(self) -> list[str]:
+        """ENTRYPOINT in exec form."""
+        return self.last("ENTRYPOINT").exec_form()
+
+    @property
+    def cmd(self) -> list[str]:
+        """CMD in exec form."""
+        return self.last("CMD").exec_form()
+
+    @property
+    def uid(self) -> int:
+        """The numeric user id the image runs as."""
+        user = self.last("USER").value.split(":")[0]
+        assert user.isdigit(), f"USER {user}: use a numeric id so Kubernetes can check runAsNonRoot"
+        return int(user)
+
+
+@pytest.fixture(scope="session")
+def image() -> Image:
+    """The parsed root Dockerfile."""
+    return Image(parse_dockerfile((ROOT / "Dockerfile").read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Repo:
+    """Paths of this checkout and a YAML loader."""
+
+    root: Path = ROOT
+    deploy: Path = DEPLOY
+
+    @staticmethod
+    def docs(path: Path) -> list[Any]:
+        """Every YAML document of ``path`` (empty documents dropped)."""
+        with path.open(encoding="utf-8") as handle:
+            return [doc for doc in yaml.safe_load_all(handle) if doc is not None]
+
+    def yaml_files(self) -> Iterator[Path]:
+        """Every YAML file of the deployment (compose file included)."""
+        yield self.root / "docker-compose.yml"
+        yield from sorted(self.deploy.rglob("*.yaml"))
+        yield from sorted(self.deploy.rglob("*.yml"))
+
+
+@pytest.fixture(scope="session")
+def repo() -> Repo:
+    """This checkout."""
+    return Repo()
+
+
+_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>\w+)")
+
+
+class Compose:
+    """docker-compose.yml interpolated the way ``docker compose --env-file <file>`` does it."""
+
+    def __init__(self, path: Path, env: dict[str, str]) -> None:
+        self.env = env
+        self.required: set[str] = set()  # ${NAME:?...}: compose stops when it is missing
+        self.used: set[str] = set()
+        self.raw: dict[str, Any] = Repo.docs(path)[0]  # anchors and merge keys resolved by PyYAML
+        self.doc: dict[str, Any] = self._interpolate(self.raw)
+
+    def _interpolate(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self._interpolate(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._interpolate(v) for v in value]
+        if isinstance(value, str):
+            return _VARIABLE.sub(self._substitute, value)
+        return value
+
+    def _substitute(self, match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("name") or match.group("bare")
+        op, arg = match.group("op") or "", match.group("arg") or ""
+        self.used.add(name)
+        value = self.env.get(name)
+        if "?" in op:
+            self.required.add(name)
+            assert value, f"${{{name}}} is required but not set: {arg}"
+            return value
+        if value is None or (op == ":-" and not value):
+            return arg if "-" in op else ""
+        return value
+
+    @property
+    def services(self) -> dict[str, dict[str, Any]]:
+        """Interpolated service definitions by name."""
+        return dict(self.doc["services"])
+
+    def environment(self, service: str) -> dict[str, str]:
+        """A service's environment as a dict of strings."""
+        env = self.services[service].get("environment") or {}
+        if isinstance(env, list):
+            env = dict(item.split("=", 1) for item in env)
+        return {str(k): str(v) for k, v in env.items()}
+
+
+@pytest.fixture(scope="session")
+def compose_env(repo: Repo) -> dict[str, str]:
+    """Stand-in values for every variable of the example env file (real ones are generated per host)."""
+    names = [
+        line.split("=", 1)[0]
+        for line in (repo.deploy / "compose" / "stack.env.example").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    samples = {
+        "JZ_JWT_SECRET": "test-jwt-secret-" + "s" * 48,
+        "JZ_PII_KEY": base64.b64encode(bytes(range(32))).decode(),
+    }
+    return {name: samples.get(name, f"test-{name.lower().replace('_', '-')}") for name in names}
+
+
+@pytest.fixture(scope="session")
+def compose(repo: Repo, compose_env: dict[str, str]) -> Compose:
+    """The root docker-compose.yml, interpolated with ``compose_env``."""
+    return Compose(repo.root / "docker-compose.yml", compose_env)
+
+
+def _sibling(name: str) -> ModuleType:
+    """Load a helper module next to this file (test directories are not packages here)."""
+    spec = importlib.util.spec_from_file_location(f"jz_deploy_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while being created
+        spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> ModuleType:
+    """The small kustomize renderer (kustomize_lite.py)."""
+    return _sibling("kustomize_lite")
+
+
+@pytest.fixture(scope="session")
+def k8s_model() -> ModuleType:
+    """Pods, selectors, env and network policies of rendered manifests (k8s_model.py)."""
+    return _sibling("k8s_model")
+
+
+K8S_BUILDS = ("base", "overlays/dev", "overlays/prod")
+
+
+@pytest.fixture(scope="session")
+def clusters(repo: Repo, kustomize: ModuleType, k8s_model: ModuleType, compose: Compose) -> dict[str, Any]:
+    """Each kustomization of deploy/k8s rendered, with the Secrets the template describes."""
+    template = repo.docs(repo.deploy / "k8s" / "base" / "secret.template.yaml")
+    secrets = {doc["metadata"]["name"]: dict(doc["stringData"]) for doc in template}
+    base_repository = Image.repository(compose.doc["x-app"]["image"])
+    result = {}
+    for build in K8S_BUILDS:
+        directory = repo.deploy / "k8s" / build
+        rendering = kustomize.render(directory)
+        images = repo.docs(directory / "kustomization.yaml")[0].get("images", [])
+        repository = next(
+            (i.get("newName", i["name"]) for i in images if i["name"] == base_repository), base_repository
+        )
+        result[build] = k8s_model.Cluster(
+            rendering.objects, secrets, repository, frozenset(rendering.generated)
+        )
+    return result

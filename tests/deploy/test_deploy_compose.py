@@ -1,0 +1,208 @@
+"""docker-compose.yml against the code: commands, env names, ports, URLs, databases, startup order."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import CodeFacts, Compose, Image, Process, Repo
+
+ANY_URL = re.compile(r"https?://[^'\"\s]+")
+CONTAINER_TMP = "/tmp"  # noqa: S108 - a path inside the container, backed by tmpfs
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - containers must accept connections from their network
+
+
+def _app_services(compose: Compose, image: Image, code: CodeFacts) -> dict[str, Process]:
+    """Services running the Jingzhun image, with the CLI process each one starts."""
+    repository = image.repository(compose.doc["x-app"]["image"])
+    apps = {}
+    for name, service in compose.services.items():
+        if image.repository(service.get("image", "")) != repository:
+            continue
+        # As with `docker run --entrypoint`, replacing the entrypoint drops the image's CMD.
+        if "entrypoint" in service:
+            argv = [*_words(service["entrypoint"]), *_words(service.get("command", []))]
+        else:
+            argv = [*image.entrypoint, *_words(service.get("command", image.cmd))]
+        apps[name] = code.process(argv)
+    return apps
+
+
+def _words(value: str | list[str]) -> list[str]:
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def _infra(compose: Compose, repository: str) -> tuple[str, dict[str, Any]]:
+    """The one service running ``repository`` (postgres, rabbitmq)."""
+    found = [(n, s) for n, s in compose.services.items() if s.get("image", "").split(":")[0] == repository]
+    assert len(found) == 1, f"expected one {repository} service, found {[n for n, _ in found]}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def apps(compose: Compose, image: Image, code: CodeFacts) -> dict[str, Process]:
+    """Compose service name -> the jingzhun process it runs."""
+    return _app_services(compose, image, code)
+
+
+def test_every_deployment_yaml_file_parses(repo: Repo) -> None:
+    files = list(repo.yaml_files())
+    assert len(files) > 10
+    for path in files:
+        assert repo.docs(path), f"{path} holds no YAML document"
+
+
+def test_every_catalog_service_has_its_processes(apps: dict[str, Process], code: CodeFacts) -> None:
+    for name in code.services:
+        assert apps.get(name) is not None and (apps[name].command, apps[name].name) == ("serve", name)
+        relay = apps.get(f"{name}-relay")
+        assert relay is not None and (relay.command, relay.name) == ("relay", name)
+    migrations = [p for p in apps.values() if p.command == "migrate"]
+    assert len(migrations) == 1 and set(migrations[0].services) == set(code.services)
+    assert apps.get("gateway") is not None and (apps["gateway"].command, apps["gateway"].name) == (
+        "serve",
+        "gateway",
+    )
+    expected = {*code.services, *(f"{n}-relay" for n in code.services), "gateway"}
+    assert {n for n, p in apps.items() if p.command != "migrate"} == expected
+
+
+def test_env_names_are_settings_fields(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
+    for name in apps:
+        unknown = set(compose.environment(name)) - code.env_names
+        assert not unknown, f"{name}: {sorted(unknown)} are read by no settings class"
+
+
+def test_secrets_come_from_the_env_file(compose: Compose, repo: Repo, code: CodeFacts) -> None:
+    example = (repo.deploy / "compose" / "stack.env.example").read_text(encoding="utf-8")
+    entries = dict(line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#"))
+    assert compose.required == set(entries), "the example env file and the compose file disagree"
+    assert all(value == "" for value in entries.values()), "the example must not carry usable secrets"
+    raw_env = compose.raw["x-app-env"]
+    for secret in code.required_secrets:
+        assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", raw_env[secret]), f"{secret} must be required"
+
+
+def test_processes_load_stack_settings(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
+    for name, process in apps.items():
+        env = compose.environment(name)
+        common = code.settings(code.settings_classes["common"], env)
+        assert common.mode == "stack"
+        assert not common.uses_dev_secrets()
+        tmpfs = set(compose.services[name].get("tmpfs", []))
+        assert compose.services[name].get("read_only") is True
+        assert {CONTAINER_TMP, str(common.data_dir)} <= tmpfs, (
+            f"{name}: /tmp and the data dir must be writable"
+        )
+        if process.command != "migrate":
+            assert process.name is not None
+            assert code.settings(code.settings_classes[process.name], env).host == ALL_INTERFACES
+            missing = set(code.required_secrets) - set(env)
+            assert not missing, f"{name} lacks {missing}"
+
+
+def test_healthchecks_probe_the_listening_ports(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts
+) -> None:
+    for name, process in apps.items():
+        if process.command == "migrate":
+            assert "healthcheck" not in compose.services[name]
+            continue
+        port = code.listening_port(process, compose.environment(name))
+        assert process.name is not None
+        assert port == code.default_port(process.name) + (
+            code.relay_metrics_offset if process.command == "relay" else 0
+        ), f"{name}: {port} differs from the settings default"
+        urls = ANY_URL.findall(" ".join(_words(compose.services[name]["healthcheck"]["test"])))
+        assert len(urls) == 1, f"{name}: the healthcheck should fetch one URL"
+        url = urlparse(urls[0])
+        assert url.port == port, f"{name}: healthcheck on {url.port}, process listens on {port}"
+        assert url.path == ("/metrics" if process.command == "relay" else "/readyz")
+
+
+def test_only_the_gateway_is_published(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
+    published = {n for n, s in compose.services.items() if s.get("ports")}
+    assert published == {"gateway"}
+    port = code.listening_port(apps["gateway"], compose.environment("gateway"))
+    targets = [int(str(p).rsplit(":", 1)[-1]) for p in compose.services["gateway"]["ports"]]
+    assert targets == [port]
+
+
+def test_gateway_reaches_each_service_by_name(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts
+) -> None:
+    gateway = code.settings(code.settings_classes["gateway"], compose.environment("gateway"))
+    for name in code.services:
+        url = getattr(gateway, f"{name}_url", None)
+        assert url is not None, f"GatewaySettings has no {name}_url"
+        parsed = urlparse(url)
+        assert parsed.hostname == name
+        assert parsed.port == code.listening_port(apps[name], compose.environment(name))
+
+
+def test_database_and_broker_urls_match_the_infrastructure(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts
+) -> None:
+    pg_name, pg = _infra(compose, "postgres")
+    mq_name, mq = _infra(compose, "rabbitmq")
+    pg_env, mq_env = pg["environment"], mq["environment"]
+    for name, process in apps.items():
+        env = compose.environment(name)
+        broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
+        assert (broker.hostname, broker.port) == (mq_name, 5672)
+        assert (broker.username, broker.password) == (
+            mq_env["RABBITMQ_DEFAULT_USER"],
+            mq_env["RABBITMQ_DEFAULT_PASS"],
+        )
+        for service in {*process.services, process.name} & set(code.services):
+            url = urlparse(code.settings(code.settings_classes[service], env).database_url)
+            assert url.scheme == "postgresql+asyncpg"
+            assert (url.hostname, url.port) == (pg_name, 5432)
+            assert (url.username, url.password) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
+            assert url.path == "/" + code.services[service].database
+
+
+def test_initdb_creates_every_catalog_database(compose: Compose, repo: Repo, code: CodeFacts) -> None:
+    _, pg = _infra(compose, "postgres")
+    mounts = [v.split(":") for v in pg["volumes"] if ":/docker-entrypoint-initdb.d" in v]
+    assert len(mounts) == 1
+    initdb = (repo.root / mounts[0][0]).resolve()
+    assert initdb == repo.deploy / "compose" / "initdb"
+    sql = " ".join(p.read_text(encoding="utf-8") for p in sorted(initdb.glob("*.sql")))
+    created = set(re.findall(r"CREATE DATABASE\s+\"?(\w+)\"?", sql, re.IGNORECASE))
+    assert created == {spec.database for spec in code.services.values()}
+
+
+def test_startup_order(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
+    migrate = next(n for n, p in apps.items() if p.command == "migrate")
+    pg_name, _ = _infra(compose, "postgres")
+    mq_name, _ = _infra(compose, "rabbitmq")
+    needs: dict[str, dict[str, str]] = {
+        migrate: {pg_name: "service_healthy"},
+        "gateway": {name: "service_healthy" for name in code.services},
+    }
+    for name in code.services:
+        needs[name] = {pg_name: "service_healthy", migrate: "service_completed_successfully"}
+        needs[f"{name}-relay"] = {**needs[name], mq_name: "service_healthy"}
+    for name, expected in needs.items():
+        depends = {k: v["condition"] for k, v in compose.services[name].get("depends_on", {}).items()}
+        assert depends == expected, f"{name} depends_on"
+        for target, condition in depends.items():
+            if condition == "service_healthy":
+                assert "healthcheck" in compose.services[target], f"{target} has no healthcheck"
+    assert compose.services[migrate].get("restart") == "no"
+
+
+def test_one_image_built_from_the_root_dockerfile(
+    compose: Compose, apps: dict[str, Process], repo: Repo
+) -> None:
+    images = {compose.services[name]["image"] for name in apps}
+    assert len(images) == 1
+    for name in apps:
+        build = compose.services[name]["build"]
+        assert (repo.root / build["context"] / build["dockerfile"]).resolve() == repo.root / "Dockerfile"

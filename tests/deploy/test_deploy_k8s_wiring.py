@@ -1,0 +1,187 @@
+"""deploy/k8s against the code: env names, secrets, ports and probes, URLs, databases, network policies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import pytest
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from conftest import CodeFacts, Image, Process
+
+BUILDS = ("base", "overlays/dev", "overlays/prod")
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - containers must accept connections from their network
+MONITORING = {"kubernetes.io/metadata.name": "monitoring"}
+OUTSIDER = {"app.kubernetes.io/name": "not-jingzhun"}
+
+
+def _processes(
+    cluster: Any, image: Image, code: CodeFacts, k8s_model: ModuleType
+) -> list[tuple[Any, Any, Process]]:
+    return [
+        (pod, c, code.process(k8s_model.argv(c, image.entrypoint, image.cmd)))
+        for pod, c in cluster.app_containers()
+    ]
+
+
+def _env(cluster: Any, container: dict[str, Any]) -> dict[str, str]:
+    return {name: var.value for name, var in cluster.env(container).items()}
+
+
+def _infra(cluster: Any, image_prefix: str) -> tuple[Any, dict[str, Any], dict[str, str]]:
+    """(pod, Service, env) of the StatefulSet running ``image_prefix`` (postgres, rabbitmq)."""
+    (pod,) = [p for p in cluster.pods() if p.containers[0]["image"].startswith(image_prefix + ":")]
+    (service,) = cluster.serving(pod)
+    return pod, service, _env(cluster, pod.containers[0])
+
+
+@pytest.fixture(params=BUILDS)
+def wired(
+    request: pytest.FixtureRequest,
+    clusters: dict[str, Any],
+    image: Image,
+    code: CodeFacts,
+    k8s_model: ModuleType,
+) -> tuple[Any, list[tuple[Any, Any, Process]]]:
+    """One rendered build and its Jingzhun processes."""
+    cluster = clusters[request.param]
+    return cluster, _processes(cluster, image, code, k8s_model)
+
+
+def test_env_names_are_settings_fields(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
+    cluster, processes = wired
+    for pod, container, _ in processes:
+        unknown = set(cluster.env(container)) - code.env_names
+        assert not unknown, f"{pod.name}: {sorted(unknown)} are read by no settings class"
+
+
+def test_servers_get_their_keys_from_the_secret(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
+    cluster, processes = wired
+    for pod, container, process in processes:
+        env = cluster.env(container)
+        if process.command == "serve":
+            for secret in code.required_secrets:
+                assert secret in env, f"{pod.name} lacks {secret}"
+        for name, var in env.items():
+            carries_credentials = name in code.required_secrets or (
+                name.endswith("_URL") and "@" in var.value
+            )
+            if carries_credentials:
+                assert var.source.startswith("secret/"), f"{pod.name}: {name} must come from a Secret"
+
+
+def test_processes_load_stack_settings(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
+    cluster, processes = wired
+    for pod, container, process in processes:
+        env = _env(cluster, container)
+        assert code.settings(code.settings_classes["common"], env).mode == "stack", pod.name
+        if process.command != "migrate":
+            assert process.name is not None
+            assert code.settings(code.settings_classes[process.name], env).host == ALL_INTERFACES, pod.name
+
+
+def test_ports_probes_and_scrape_annotations(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
+    cluster, processes = wired
+    for pod, container, process in processes:
+        if process.command == "migrate":
+            continue
+        assert process.name is not None
+        port = code.listening_port(process, _env(cluster, container))
+        offset = code.relay_metrics_offset if process.command == "relay" else 0
+        assert port == code.default_port(process.name) + offset, f"{pod.name}: {port} is not the default"
+        assert [p["containerPort"] for p in container["ports"]] == [port], pod.name
+        expected = {"readinessProbe": "/readyz", "livenessProbe": "/healthz", "startupProbe": "/healthz"}
+        for probe, path in expected.items():
+            if probe not in container:
+                assert probe == "startupProbe", f"{pod.name}: {probe}"
+                continue
+            http = container[probe]["httpGet"]
+            assert pod.port(http["port"]) == port, f"{pod.name}: {probe} on another port"
+            assert http["path"] == ("/metrics" if process.command == "relay" else path), (
+                f"{pod.name}: {probe}"
+            )
+        notes = pod.annotations
+        assert notes.get("prometheus.io/scrape") == "true", pod.name
+        assert (int(notes["prometheus.io/port"]), notes["prometheus.io/path"]) == (port, "/metrics"), pod.name
+
+
+def test_gateway_reaches_each_service_by_its_service_name(
+    wired: tuple[Any, list[Any]], code: CodeFacts
+) -> None:
+    cluster, processes = wired
+    (gateway,) = [(pod, c) for pod, c, p in processes if (p.command, p.name) == ("serve", "gateway")]
+    settings = code.settings(code.settings_classes["gateway"], _env(cluster, gateway[1]))
+    for name in code.services:
+        url = getattr(settings, f"{name}_url", None)
+        assert url is not None, f"GatewaySettings has no {name}_url"
+        parsed = urlparse(url)
+        service = cluster.named("Service", parsed.hostname)
+        assert service is not None and parsed.hostname == name, f"{url}: no Service {name}"
+        (api,) = [(pod, c, p) for pod, c, p in processes if (p.command, p.name) == ("serve", name)]
+        listening = code.listening_port(api[2], _env(cluster, api[1]))
+        (port,) = [p for p in service["spec"]["ports"] if p["port"] == parsed.port]
+        assert api[0].port(port["targetPort"]) == listening, f"{url} does not reach {name}:{listening}"
+
+
+def test_database_and_broker_urls_match_the_infrastructure(
+    wired: tuple[Any, list[Any]], code: CodeFacts
+) -> None:
+    cluster, processes = wired
+    _, pg_service, pg_env = _infra(cluster, "postgres")
+    _, mq_service, mq_env = _infra(cluster, "rabbitmq")
+    for pod, container, process in processes:
+        env = _env(cluster, container)
+        if process.command == "relay":
+            assert "JZ_BROKER_URL" in env, f"{pod.name} publishes: it needs JZ_BROKER_URL"
+        if "JZ_BROKER_URL" in env:
+            broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
+            assert broker.hostname == mq_service["metadata"]["name"]
+            assert broker.port in [p["port"] for p in mq_service["spec"]["ports"]]
+            assert (broker.username, broker.password) == (
+                mq_env["RABBITMQ_DEFAULT_USER"],
+                mq_env["RABBITMQ_DEFAULT_PASS"],
+            )
+        for service in {*process.services, process.name} & set(code.services):
+            url = urlparse(code.settings(code.settings_classes[service], env).database_url)
+            assert url.scheme == "postgresql+asyncpg", f"{pod.name}: {url.scheme}"
+            assert url.hostname == pg_service["metadata"]["name"]
+            assert url.port in [p["port"] for p in pg_service["spec"]["ports"]]
+            assert (url.username, url.password) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
+            assert url.path == "/" + code.services[service].database
+
+
+def test_network_policies_admit_only_the_intended_paths(
+    wired: tuple[Any, list[Any]], code: CodeFacts
+) -> None:
+    cluster, processes = wired
+    net = cluster.network
+    by_role = {(p.command, p.name): (pod, c) for pod, c, p in processes}
+    gateway, _ = by_role[("serve", "gateway")]
+    postgres, _, _ = _infra(cluster, "postgres")
+    rabbitmq, _, _ = _infra(cluster, "rabbitmq")
+    pg_port, mq_port = postgres.port("postgres"), rabbitmq.port("amqp")
+    assert net.allows(OUTSIDER, gateway, code.default_port("gateway"), namespace={})
+    for target, port in ((postgres, pg_port), (rabbitmq, mq_port)):
+        assert not net.allows(gateway.labels, target, port), f"gateway reaches {target.name}"
+        assert not net.allows(OUTSIDER, target, port), f"any pod reaches {target.name}"
+    for name in code.services:
+        api, relay = by_role[("serve", name)][0], by_role[("relay", name)][0]
+        api_port = code.default_port(name)
+        assert net.allows(gateway.labels, api, api_port), f"gateway cannot reach {name}"
+        assert not net.allows(OUTSIDER, api, api_port), f"any pod reaches {name}"
+        assert not net.allows(relay.labels, api, api_port), f"{relay.name} reaches {name}"
+        assert net.allows(api.labels, postgres, pg_port), f"{name} cannot reach PostgreSQL"
+        assert net.allows(relay.labels, postgres, pg_port), f"{relay.name} cannot reach PostgreSQL"
+        assert net.allows(relay.labels, rabbitmq, mq_port), f"{relay.name} cannot reach RabbitMQ"
+    for pod, _, process in processes:
+        if process.command == "migrate":
+            assert net.allows(pod.labels, postgres, pg_port), f"{pod.name} cannot reach PostgreSQL"
+            continue
+        scrape = int(pod.annotations["prometheus.io/port"])
+        assert net.allows({}, pod, scrape, namespace=MONITORING), f"Prometheus cannot scrape {pod.name}"
+        assert not net.allows({}, pod, scrape, namespace={"kubernetes.io/metadata.name": "elsewhere"}) or (
+            pod is gateway
+        ), f"{pod.name} is open to every namespace"
