@@ -14,7 +14,7 @@ from jingzhun.catalog import SERVICES
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.rabbit import RabbitPublisher
 from jzkit.messaging.relay import OutboxRelay
-from jzkit.settings import get_common_settings
+from jzkit.settings import get_common_settings, refuse_dev_secrets_outside_embedded
 
 log = logging.getLogger(__name__)
 # The relay of a service on port P exposes its metrics on P + 100 (registry 8001 -> 8101).
@@ -41,6 +41,7 @@ async def run_relay(name: str, metrics_port: int | None = None) -> None:
     spec = SERVICES[name]
     settings = spec.settings()
     common = get_common_settings()
+    refuse_dev_secrets_outside_embedded(common)
     start_http_server(metrics_port or settings.port + METRICS_PORT_OFFSET, addr=settings.host)
     engine = make_engine(settings.database_url)
     publisher = RabbitPublisher(common.broker_url, common.exchange)

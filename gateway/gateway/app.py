@@ -19,14 +19,10 @@ from gateway.routing import ROUTES, upstream_for
 from gateway.settings import GatewaySettings, get_settings
 from jzkit import web
 from jzkit.errors import NotFound
-from jzkit.settings import CommonSettings, get_common_settings
+from jzkit.settings import CommonSettings, get_common_settings, refuse_dev_secrets_outside_embedded
 
 SERVICE = "gateway"
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-class DevSecretsOutsideEmbedded(RuntimeError):
-    """Refuse to serve real traffic with the published development keys."""
 
 
 def _clients(settings: GatewaySettings, embedded: Mapping[str, ASGIApp]) -> dict[str, httpx.AsyncClient]:
@@ -55,10 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if common.mode != "embedded" and common.uses_dev_secrets():
-            raise DevSecretsOutsideEmbedded(
-                "set JZ_JWT_SECRET and JZ_PII_KEY: dev keys are for embedded mode only"
-            )
+        refuse_dev_secrets_outside_embedded(common)
         async with AsyncExitStack() as stack:
             # In embedded mode the services live in this process: their lifespans nest in ours.
             for service_app in embedded.values():

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,11 +14,12 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from gateway.app import DevSecretsOutsideEmbedded
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from jzkit.auth import Principal, Role, verify_token
-from jzkit.settings import CommonSettings
+from jzkit.settings import CommonSettings, DevSecretsOutsideEmbedded
+from registry.app import create_app as create_registry
+from registry.settings import RegistrySettings
 
 Api = Any  # the ``api`` fixture (conftest.py): gateway client, event recorder, registry state
 Problem = Callable[..., dict[str, Any]]
@@ -110,6 +112,16 @@ async def test_no_token_endpoint_outside_embedded_mode(expect_problem: Problem) 
 
 async def test_dev_secrets_refused_outside_embedded_mode() -> None:
     app = create_gateway(GatewaySettings(), CommonSettings(mode="stack"), embedded={})
+    with pytest.raises(DevSecretsOutsideEmbedded):
+        async with app.router.lifespan_context(app):
+            pass
+
+
+async def test_services_refuse_dev_secrets_outside_embedded_mode(tmp_path: Path) -> None:
+    app = create_registry(
+        settings=RegistrySettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"),
+        common=CommonSettings(mode="stack"),
+    )
     with pytest.raises(DevSecretsOutsideEmbedded):
         async with app.router.lifespan_context(app):
             pass

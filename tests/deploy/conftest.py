@@ -11,6 +11,7 @@ import base64
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import re
 import shlex
@@ -55,6 +56,7 @@ class Process:
 
 
 def _parse_process(argv: list[str]) -> Process:
+    """Parse a full container argv with the CLI's parser; a bad sub-command fails the test."""
     launcher = next((lau for lau in LAUNCHERS if argv[: len(lau)] == lau), None)
     assert launcher is not None, f"{argv} does not start the jingzhun CLI ({LAUNCHERS})"
     rest = argv[len(launcher) :]
@@ -84,10 +86,7 @@ class CodeFacts:
         """Every env var name some settings class reads."""
         return set().union(*(env_names(cls) for cls in self.settings_classes.values()))
 
-    @staticmethod
-    def process(argv: list[str]) -> Process:
-        """Parse a full container argv with the CLI's parser; a bad sub-command fails the test."""
-        return _parse_process(argv)
+    process = staticmethod(_parse_process)
 
     @staticmethod
     def settings(cls: type[BaseSettings], env: dict[str, str]) -> Any:
@@ -126,7 +125,10 @@ class Instruction:
 
     def exec_form(self) -> list[str]:
         """The JSON (exec) form of ENTRYPOINT/CMD; shell form fails the test."""
-        parsed = yaml.safe_load(self.value)
+        try:
+            parsed = json.loads(self.value)
+        except json.JSONDecodeError:
+            parsed = None
         assert isinstance(parsed, list), f"{self.keyword} {self.value}: use the exec (JSON) form"
         return [str(part) for part in parsed]
 

@@ -106,6 +106,19 @@ def test_processes_load_stack_settings(compose: Compose, apps: dict[str, Process
             assert not missing, f"{name} lacks {missing}"
 
 
+def test_common_settings_match_kubernetes(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts, repo: Repo
+) -> None:
+    """Both deployments run the same bus and modes: the non-secret common settings agree."""
+    (config,) = repo.docs(repo.deploy / "k8s" / "base" / "config.yaml")
+    k8s = code.settings(code.settings_classes["common"], config["data"])
+    for name in apps:
+        ours = code.settings(code.settings_classes["common"], compose.environment(name))
+        for field in config["data"]:
+            attribute = field.removeprefix("JZ_").lower()
+            assert getattr(ours, attribute) == getattr(k8s, attribute), f"{name}: {field}"
+
+
 def test_healthchecks_probe_the_listening_ports(
     compose: Compose, apps: dict[str, Process], code: CodeFacts
 ) -> None:

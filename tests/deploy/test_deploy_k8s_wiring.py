@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
+from pydantic import SecretStr
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -81,6 +82,22 @@ def test_processes_load_stack_settings(wired: tuple[Any, list[Any]], code: CodeF
         if process.command != "migrate":
             assert process.name is not None
             assert code.settings(code.settings_classes[process.name], env).host == ALL_INTERFACES, pod.name
+
+
+def test_processes_agree_on_bus_and_tokens(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
+    """Tokens the gateway accepts are valid in every service; every process uses the same exchange."""
+    cluster, processes = wired
+    seen: dict[str, set[str]] = {}
+    for _, container, process in processes:
+        common = code.settings(code.settings_classes["common"], _env(cluster, container))
+        fields = ["exchange", "mode"]
+        if process.command == "serve":
+            fields += ["jwt_issuer", "jwt_audience", "jwt_secret", "pii_key"]
+        for name in fields:
+            value = getattr(common, name)
+            plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+            seen.setdefault(name, set()).add(str(plain))
+    assert {name: len(values) for name, values in seen.items()} == dict.fromkeys(seen, 1)
 
 
 def test_ports_probes_and_scrape_annotations(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:

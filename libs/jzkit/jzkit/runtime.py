@@ -16,7 +16,7 @@ from jzkit.db import SessionFactory, make_engine, make_session_factory
 from jzkit.messaging.bus import Publisher
 from jzkit.messaging.relay import OutboxRelay
 from jzkit.pii import PiiCipher
-from jzkit.settings import CommonSettings, ServiceSettings
+from jzkit.settings import CommonSettings, ServiceSettings, refuse_dev_secrets_outside_embedded
 
 
 @dataclass
@@ -54,6 +54,7 @@ async def service_runtime(
     on_start: Callable[[ServiceRuntime], None] | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     """Open the engine; with a publisher (embedded mode) run the outbox relay in this process."""
+    refuse_dev_secrets_outside_embedded(common)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     runtime = ServiceRuntime(

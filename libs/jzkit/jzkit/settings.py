@@ -54,6 +54,18 @@ class ServiceSettings(BaseSettings):
     port: int = 0
 
 
+class DevSecretsOutsideEmbedded(RuntimeError):
+    """The published development keys must never protect real data."""
+
+
+def refuse_dev_secrets_outside_embedded(common: CommonSettings) -> None:
+    """Raise unless embedded mode or real keys are configured (every process calls this at start)."""
+    if common.mode != "embedded" and common.uses_dev_secrets():
+        raise DevSecretsOutsideEmbedded(
+            "set JZ_JWT_SECRET and JZ_PII_KEY: the dev keys are for embedded mode only"
+        )
+
+
 @lru_cache
 def get_common_settings() -> CommonSettings:
     """The process-wide common settings (tests call ``cache_clear`` after changing env)."""

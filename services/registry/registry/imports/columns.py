@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 
 from jzkit.errors import InvalidInput
@@ -89,6 +90,16 @@ class Header:
 
     index: dict[str, int]
     width: int
+
+    @cached_property
+    def household_columns(self) -> list[tuple[Column, int]]:
+        """Household columns present in the file, with their positions."""
+        return [(c, self.index[c.key]) for c in COLUMNS if c.household and c.key in self.index]
+
+    @cached_property
+    def member_columns(self) -> list[tuple[Column, int]]:
+        """Member columns present in the file, with their positions."""
+        return [(c, self.index[c.key]) for c in COLUMNS if not c.household and c.key in self.index]
 
 
 def read_header(cells: list[str]) -> Header:

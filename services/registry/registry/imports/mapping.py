@@ -16,11 +16,11 @@ from pydantic import ValidationError
 
 from jzkit import divisions
 from jzkit.auth import Principal
-from jzkit.errors import DomainError
+from jzkit.errors import DomainError, InvalidInput
 from registry import formula_guard
 from registry.domain.household import HouseholdDraft, Limits, check_household, check_village
 from registry.imports import cells
-from registry.imports.columns import BY_FIELD, BY_KEY, COLUMNS, Column, Header
+from registry.imports.columns import BY_FIELD, BY_KEY, Column, Header
 from registry.imports.grouping import FileFacts, RawHousehold, account_key, cell, person_key
 
 _MEMBER_FIELD = re.compile(r"^members\[(\d+)\]\.(\w+)")
@@ -57,6 +57,7 @@ class ImportRules:
     division_levels: Mapping[str, str]
     limits: Limits
     today: date
+    verdicts: dict[str, DomainError | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,14 +135,16 @@ def _value(column: Column, raw: str) -> object:
     return raw
 
 
+def _cell_text(row: list[str], position: int) -> str:
+    return _text(row[position]) if position < len(row) else ""
+
+
 def _household_values(raw: RawHousehold, header: Header, mapped: MappedHousehold) -> dict[str, object]:
     values: dict[str, object] = {}
-    for column in COLUMNS:
-        if not column.household or column.key not in header.index:
-            continue
+    for column, position in header.household_columns:
         seen: str | None = None
         for number, row in raw.rows:
-            text = _text(cell(row, header, column.key))
+            text = _cell_text(row, position)
             if not text:
                 continue
             if seen is None:
@@ -166,12 +169,11 @@ def _household_values(raw: RawHousehold, header: Header, mapped: MappedHousehold
 
 def _member_values(raw: RawHousehold, header: Header, mapped: MappedHousehold) -> list[dict[str, object]]:
     members: list[dict[str, object]] = []
+    columns = header.member_columns
     for index, (_, row) in enumerate(raw.rows):
         member: dict[str, object] = {}
-        for column in COLUMNS:
-            if column.household or column.key not in header.index:
-                continue
-            text = _text(cell(row, header, column.key))
+        for column, position in columns:
+            text = _cell_text(row, position)
             if not text and column.kind != "bool":
                 continue
             try:
@@ -263,23 +265,35 @@ def read_household(raw: RawHousehold, header: Header, facts: FileFacts) -> Mappe
     return mapped
 
 
+def _village_verdict(code: str, rules: ImportRules) -> DomainError | None:
+    if not divisions.is_code(code) or not rules.principal.covers(code):
+        return InvalidInput(
+            "outside-jurisdiction",
+            "the division is outside your jurisdiction",
+            "该行政区划不在您的管辖范围内",
+            field="division_code",
+        )
+    try:
+        check_village(code, rules.division_levels.get(code))
+    except DomainError as exc:
+        return exc
+    return None
+
+
 def check_rules(mapped: MappedHousehold, rules: ImportRules) -> None:
     """The API's rules: village inside the jurisdiction, then ``check_household`` (normalises the draft)."""
     draft = mapped.draft
     if draft is None:
         return
     code = draft.division_code
+    # A file names a few hundred villages at most: decide each once, not once per household.
+    if code not in rules.verdicts:
+        rules.verdicts[code] = _village_verdict(code, rules)
+    verdict = rules.verdicts[code]
     try:
-        if not divisions.is_code(code) or not rules.principal.covers(code):
-            mapped.error_at(
-                "division_code",
-                "outside-jurisdiction",
-                "该行政区划不在您的管辖范围内",
-                "the division is outside your jurisdiction",
-            )
-        else:
-            check_village(code, rules.division_levels.get(code))
-            mapped.draft = check_household(draft, rules.today, rules.limits)
+        if verdict is not None:
+            raise verdict
+        mapped.draft = check_household(draft, rules.today, rules.limits)
     except DomainError as exc:
         mapped.domain_error(exc)
     if mapped.rejected:
