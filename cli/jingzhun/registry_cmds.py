@@ -145,10 +145,8 @@ async def _import(args: argparse.Namespace) -> int:
             )
         stored, _ = await asyncio.to_thread(uploads.inspect, stored, settings.import_max_uncompressed_bytes)
         async with unit_of_work(runtime.sessions) as session:
-            job = jobs.create_job(session, principal, stored, runner.directory)
+            job = jobs.create_job(session, principal, stored, runner.directory, claimed=True)
         started = time.monotonic()
-        if not await runner.claim(job.id):
-            raise SystemExit(f"job {job.id} was taken by another runner")
         await runner.run_job(job.id, progress=_Bar())
         async with runtime.sessions() as session:
             done = await jobs.visible_job(session, principal, job.id)

@@ -52,7 +52,7 @@ async def forward(request: Request, client: httpx.AsyncClient, upstream: str) ->
     headers["x-request-id"] = request_id_var.get() or ""
     outgoing = client.build_request(
         request.method,
-        httpx.URL(path=request.url.path, query=request.url.query.encode()),
+        httpx.URL(path=request.url.path, query=request.url.query.encode() or None),
         headers=headers,
         content=request.stream(),
     )

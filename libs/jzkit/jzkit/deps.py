@@ -14,7 +14,7 @@ from jzkit.logs import actor_var
 from jzkit.runtime import ServiceRuntime
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     """The service's runtime from app state."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
@@ -30,7 +30,10 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     runtime.after_commit()
 
 
-def get_principal(runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+# async: plain functions would each cost a thread-pool hop per request.
+async def get_principal(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
     """The verified caller (every service checks the token itself, not only the gateway)."""
     principal = verify_token(runtime.common, bearer_token(authorization))
     actor_var.set(principal.subject)

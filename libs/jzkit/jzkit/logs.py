@@ -43,3 +43,5 @@ def configure(service: str, level: str = "INFO", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every upstream call at INFO: the gateway's own metrics and request ids cover that.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,11 +88,17 @@ async def stored_households(
     return households, members
 
 
-def _copy_value(column: str, value: object) -> object:
-    if column in _JSON_COLUMNS and value is not None:
+def _records(table: sa.Table, rows: list[Row], columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    json_columns = [c for c in columns if c in _JSON_COLUMNS]
+    if json_columns and table is HOUSEHOLDS:
         # SQLAlchemy's asyncpg JSONB codec on this connection takes JSON text.
-        return json.dumps(value, ensure_ascii=False)
-    return value
+        rows = [{**row, **{c: _json_text(row[c]) for c in json_columns}} for row in rows]
+    pick = itemgetter(*columns)
+    return [pick(row) for row in rows]
+
+
+def _json_text(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 async def _driver_connection(session: AsyncSession) -> Any:
@@ -125,8 +132,9 @@ async def insert_new(
         (MEMBERS, members, tuple(c.name for c in MEMBERS.columns)),
         (OUTBOX, outbox, OUTBOX_COLUMNS),
     ):
-        records = [tuple(_copy_value(c, row[c]) for c in columns) for row in rows]
-        await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
+        await driver.copy_records_to_table(
+            table.name, records=_records(table, rows, columns), columns=list(columns)
+        )
 
 
 # --- jobs ---------------------------------------------------------------------------------------

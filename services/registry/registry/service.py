@@ -220,7 +220,9 @@ async def update_household(
     ctx.principal.require_role(*WRITER_ROLES)
     household = await load_visible(session, ctx.principal, household_id)
     if not patch.changed_fields():
-        raise InvalidInput("empty-patch", "the PATCH changes no field", "修改请求未包含任何字段", field="body")
+        raise InvalidInput(
+            "empty-patch", "the PATCH changes no field", "修改请求未包含任何字段", field="body"
+        )
     members = await repository.get_members(session, household_id)
     if patch.division_code and patch.division_code != household.division_code:
         await require_village_in_scope(session, ctx, patch.division_code)

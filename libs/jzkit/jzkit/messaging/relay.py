@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlmodel import col
 
 from jzkit import metrics
 from jzkit.contracts.envelope import CloudEvent
@@ -16,6 +17,7 @@ from jzkit.messaging.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 _MAX_BACKOFF_SECONDS = 10.0
+_MAX_ROW_BACKOFF_SECONDS = 300.0
 
 
 class OutboxRelay:
@@ -44,9 +46,11 @@ class OutboxRelay:
     async def run_once(self) -> int:
         """Publish one batch; return how many rows were marked sent."""
         async with unit_of_work(self._sessions) as session:
+            now = datetime.now(UTC)
+            due = or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now)
             query = (
                 select(OutboxMessage)
-                .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+                .where(col(OutboxMessage.published_at).is_(None), due)
                 .order_by(OutboxMessage.id)  # type: ignore[arg-type]
                 .limit(self._batch_size)
             )
@@ -63,6 +67,8 @@ class OutboxRelay:
                 if isinstance(result, BaseException):
                     row.attempts += 1
                     row.last_error = f"{type(result).__name__}: {result}"[:500]
+                    delay = min(self._interval * 2**row.attempts, _MAX_ROW_BACKOFF_SECONDS)
+                    row.next_attempt_at = now + timedelta(seconds=delay)
                     metrics.EVENTS_PUBLISH_FAILED.labels(self.service, row.event_type).inc()
                 else:
                     row.published_at = now
@@ -73,7 +79,7 @@ class OutboxRelay:
                 log.warning(
                     "relay %s: %d of %d events not accepted by the bus", self.service, failed, len(rows)
                 )
-        if failed:
+        if failed and not sent:  # nothing got through: the bus itself is down, back off as a whole
             raise RelayBlocked(failed)
         return sent
 

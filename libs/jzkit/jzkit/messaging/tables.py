@@ -24,6 +24,8 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # A refused row waits its own backoff, so one unroutable event never delays the others.
+    next_attempt_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
 
 
 class InboxMessage(SQLModel, table=True):
@@ -64,6 +66,7 @@ def create_kit_tables() -> None:
         sa.Column("published_at", sa.DateTime(timezone=True)),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
     )
     # The relay reads only unpublished rows; a partial index keeps that scan small forever.
     op.create_index(

@@ -24,13 +24,16 @@ from jzkit.messaging.tables import InboxMessage, OutboxMessage
 class FakePublisher:
     """Records what it publishes; refuses everything while ``down`` is set."""
 
-    def __init__(self) -> None:
+    def __init__(self, unroutable: frozenset[str] = frozenset()) -> None:
         self.published: list[CloudEvent] = []
         self.down = False
+        self.unroutable = unroutable
 
     async def publish(self, event: CloudEvent) -> None:
         if self.down:
             raise ConnectionError("broker unreachable")
+        if event.type in self.unroutable:
+            raise LookupError("no queue bound")
         self.published.append(event)
 
 
@@ -79,7 +82,26 @@ async def test_committed_event_is_published_by_the_relay_and_marked_sent(session
     assert all(row.published_at is not None and row.attempts == 0 for row in rows)
 
 
-async def test_refused_event_stays_pending_and_is_published_on_the_next_pass(
+async def test_an_unroutable_event_does_not_hold_back_the_others(sessions: SessionFactory) -> None:
+    stuck = CloudEvent(source="kit-test", type="registry.nobody.listens", data={})
+    async with unit_of_work(sessions) as session:
+        record_event(session, stuck)
+    publisher = FakePublisher(unroutable=frozenset({stuck.type}))
+    relay = OutboxRelay("kit-test", sessions, publisher, interval=60.0)
+    with pytest.raises(RelayBlocked):
+        await relay.run_once()
+
+    later = _event(n=2)
+    async with unit_of_work(sessions) as session:
+        record_event(session, later)
+    assert await relay.run_once() == 1, "the later event goes out at once; the stuck one waits its backoff"
+    assert [e.id for e in publisher.published] == [later.id]
+    stuck_row, later_row = await _outbox(sessions)
+    assert stuck_row.published_at is None and stuck_row.attempts == 1
+    assert later_row.published_at is not None
+
+
+async def test_refused_event_stays_pending_and_is_published_once_its_backoff_is_due(
     sessions: SessionFactory,
 ) -> None:
     event = _event()
@@ -87,7 +109,7 @@ async def test_refused_event_stays_pending_and_is_published_on_the_next_pass(
         record_event(session, event)
     publisher = FakePublisher()
     publisher.down = True
-    relay = OutboxRelay("kit-test", sessions, publisher)
+    relay = OutboxRelay("kit-test", sessions, publisher, interval=0.05)
 
     with pytest.raises(RelayBlocked):
         await relay.run_once()
@@ -96,8 +118,11 @@ async def test_refused_event_stays_pending_and_is_published_on_the_next_pass(
     assert row.published_at is None
     assert row.attempts == 1
     assert row.last_error == "ConnectionError: broker unreachable"
+    assert row.next_attempt_at is not None
 
     publisher.down = False
+    assert await relay.run_once() == 0, "a refused row waits for its backoff"
+    await asyncio.sleep(0.15)
     assert await relay.run_once() == 1
     [row] = await _outbox(sessions)
     assert row.published_at is not None

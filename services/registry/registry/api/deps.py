@@ -13,7 +13,7 @@ from registry.service import Context
 from registry.settings import RegistrySettings
 
 
-def get_registry_settings(runtime: RuntimeDep) -> RegistrySettings:
+async def get_registry_settings(runtime: RuntimeDep) -> RegistrySettings:
     """This service's settings, as loaded by the app factory."""
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
@@ -23,7 +23,7 @@ def get_registry_settings(runtime: RuntimeDep) -> RegistrySettings:
 SettingsDep = Annotated[RegistrySettings, Depends(get_registry_settings)]
 
 
-def get_context(principal: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -> Context:
+async def get_context(principal: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -> Context:
     """The acting principal with the keys and bounds the use cases need."""
     limits = Limits(max_annual_income_fen=settings.max_annual_income_fen, max_members=settings.max_members)
     return Context(principal=principal, pii=runtime.pii, limits=limits, today=date.today())

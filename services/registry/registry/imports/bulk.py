@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jzkit.pii import PiiCipher
 from registry import import_repository as repo
 from registry.domain.household import MemberDraft
+from registry.domain.vocabulary import Relation
 from registry.imports.columns import BY_KEY, Header
 from registry.imports.grouping import FileFacts, RawHousehold
-from registry.imports.mapping import ImportRules, MappedHousehold, RowError, check_rules, read_household
+from registry.imports.mapping import MappedHousehold, RowError, read_household
 from registry.imports.records import NewHousehold, new_household
+from registry.imports.rules import ImportRules, check_rules
 
 _FLAGS = ("wubao", "dibao", "sanwu", "idle_land", "crime", "family_planning_violation")
 
@@ -127,19 +129,24 @@ def _classify(
     cards: dict[str, str],
     stored: tuple[dict[str, repo.Row], dict[str, list[repo.Row]]],
 ) -> tuple[str, MappedHousehold]:
-    """("create" | "unchanged" | "rejected", the household with any new errors)."""
+    """("create" | "unchanged" | "rejected", the household with any new errors).
+
+    A household is the one already registered under its head; anyone else already registered
+    belongs to another household.
+    """
     mapped = replace(item.mapped, errors=list(item.mapped.errors))
-    found = [(i, homes[h]) for i, h in enumerate(item.member_hashes) if h in homes]
-    houses = {home for _, home in found}
-    if len(houses) > 1:
-        for i, _ in found:
+    draft = item.mapped.draft
+    assert draft is not None
+    head = next(i for i, m in enumerate(draft.members) if m.relation is Relation.HEAD)
+    own = homes.get(item.member_hashes[head])
+    for i, id_hash in enumerate(item.member_hashes):
+        if id_hash in homes and homes[id_hash] != own:
             mapped.error_at(
                 f"members[{i}].id_number",
                 "person-already-registered",
                 "此人已是其他农户的成员（一人只能属于一户）",
                 "this person is already a member of another household",
             )
-    own = next(iter(houses)) if len(houses) == 1 else None
     card_home = cards.get(item.account_hash) if item.account_hash else None
     if card_home is not None and card_home != own:
         mapped.error_at(

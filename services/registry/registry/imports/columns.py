@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 
 from jzkit.errors import InvalidInput
 from registry.domain.vocabulary import Education, Health, Housing, Labour, Relation, SchoolLevel, Sex

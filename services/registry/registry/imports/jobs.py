@@ -25,12 +25,17 @@ def job_path(directory: Path, job: ImportJob) -> Path:
 
 
 def create_job(
-    session: AsyncSession, principal: Principal, upload: StoredUpload, directory: Path
+    session: AsyncSession, principal: Principal, upload: StoredUpload, directory: Path, claimed: bool = False
 ) -> ImportJob:
-    """A queued job owning the uploaded file (moved next to the other jobs' files)."""
+    """A job owning the uploaded file (moved next to the other jobs' files).
+
+    ``claimed`` creates it already running for the caller (the CLI runs it in-process), so no
+    service runner can take it in between.
+    """
+    now = datetime.now(UTC)
     job = ImportJob(
         id=new_id(),
-        status="queued",
+        status="running" if claimed else "queued",
         file_name=upload.name,
         file_format=upload.file_format,
         file_encoding=upload.encoding,
@@ -39,7 +44,10 @@ def create_job(
         created_by=principal.subject,
         creator_role=principal.role.value,
         jurisdiction=principal.jurisdiction,
-        created_at=datetime.now(UTC),
+        attempts=1 if claimed else 0,
+        created_at=now,
+        started_at=now if claimed else None,
+        heartbeat_at=now if claimed else None,
     )
     upload.path.replace(job_path(directory, job))
     repo.add_job(session, job)

@@ -1,24 +1,20 @@
-"""One household's rows to a checked ``HouseholdDraft``, or row errors saying what is wrong and where.
+"""One household's rows to a ``HouseholdDraft``, or row errors saying what is wrong and where.
 
-The rules are the API's: the draft model, the village and jurisdiction checks and
-``check_household``. This module only reads cells and points each error at a row and column.
+The draft model is the API's own; the API's other rules run in :mod:`registry.imports.rules`.
+This module only reads cells and points each error at a row and column.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
-from jzkit import divisions
-from jzkit.auth import Principal
-from jzkit.errors import DomainError, InvalidInput
+from jzkit.errors import DomainError
 from registry import formula_guard
-from registry.domain.household import HouseholdDraft, Limits, check_household, check_village
+from registry.domain.household import HouseholdDraft
 from registry.imports import cells
 from registry.imports.columns import BY_FIELD, BY_KEY, Column, Header
 from registry.imports.grouping import FileFacts, RawHousehold, account_key, cell, person_key
@@ -47,17 +43,6 @@ class RowError:
     code: str
     message_zh: str
     message_en: str
-
-
-@dataclass(frozen=True)
-class ImportRules:
-    """Who imports, where, with which bounds: the same inputs the API's checks take."""
-
-    principal: Principal
-    division_levels: Mapping[str, str]
-    limits: Limits
-    today: date
-    verdicts: dict[str, DomainError | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,7 +102,9 @@ class MappedHousehold:
 
 
 def _text(raw: str) -> str:
-    return formula_guard.restore(raw.strip())
+    text = raw.strip()
+    # Called for every cell of a province-sized file: skip the call unless a quote is there.
+    return formula_guard.restore(text) if text[:1] == formula_guard.QUOTE else text
 
 
 def _value(column: Column, raw: str) -> object:
@@ -150,12 +137,16 @@ def _household_values(raw: RawHousehold, header: Header, mapped: MappedHousehold
             if seen is None:
                 seen, mapped.sources[column.key] = text, number
             elif text != seen:
-                mapped.sources[column.key] = number
-                mapped.error_at(
-                    column.field,
-                    "household-field-conflict",
-                    f"同一户各行的“{column.label}”不一致",
-                    f"rows of one household disagree on {column.label}",
+                first = mapped.sources[column.key]
+                mapped.errors.append(
+                    RowError(
+                        number,
+                        column.label,
+                        column.field,
+                        "household-field-conflict",
+                        f"同一户各行的“{column.label}”不一致（见第 {first} 行）",
+                        f"rows of one household disagree on {column.label} (see row {first})",
+                    )
                 )
                 break
         if seen is None:
@@ -263,38 +254,3 @@ def read_household(raw: RawHousehold, header: Header, facts: FileFacts) -> Mappe
             zh = _PYDANTIC_ZH.get(str(err["type"]), "数据无效")
             mapped.error_at(_path(tuple(err["loc"])), str(err["type"]), zh, str(err["msg"]))
     return mapped
-
-
-def _village_verdict(code: str, rules: ImportRules) -> DomainError | None:
-    if not divisions.is_code(code) or not rules.principal.covers(code):
-        return InvalidInput(
-            "outside-jurisdiction",
-            "the division is outside your jurisdiction",
-            "该行政区划不在您的管辖范围内",
-            field="division_code",
-        )
-    try:
-        check_village(code, rules.division_levels.get(code))
-    except DomainError as exc:
-        return exc
-    return None
-
-
-def check_rules(mapped: MappedHousehold, rules: ImportRules) -> None:
-    """The API's rules: village inside the jurisdiction, then ``check_household`` (normalises the draft)."""
-    draft = mapped.draft
-    if draft is None:
-        return
-    code = draft.division_code
-    # A file names a few hundred villages at most: decide each once, not once per household.
-    if code not in rules.verdicts:
-        rules.verdicts[code] = _village_verdict(code, rules)
-    verdict = rules.verdicts[code]
-    try:
-        if verdict is not None:
-            raise verdict
-        mapped.draft = check_household(draft, rules.today, rules.limits)
-    except DomainError as exc:
-        mapped.domain_error(exc)
-    if mapped.rejected:
-        mapped.draft = None

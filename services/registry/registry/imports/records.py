@@ -13,7 +13,7 @@ from datetime import datetime
 
 from jzkit import idnumber
 from jzkit.contracts.envelope import make_event
-from jzkit.contracts.registry import BankAccountFacts, HouseholdFacts, HouseholdRegistered, MemberFacts
+from jzkit.contracts.registry import HouseholdFacts, HouseholdRegistered
 from jzkit.ids import new_id
 from jzkit.messaging.outbox import outbox_row_values
 from jzkit.pii import PiiCipher
@@ -88,49 +88,46 @@ def household_values(draft: HouseholdDraft, pii: PiiCipher, actor: str, now: dat
     }
 
 
+_MEMBER_FACTS = ("relation", "sex", "birth_date", "disability", "health", "education", "labour", "in_school")
+
+
 def registered_facts(draft: HouseholdDraft, household: Row, members: list[Row]) -> HouseholdFacts:
-    """The snapshot ``household_facts`` builds from the stored rows, built from the draft and new rows."""
+    """The snapshot ``household_facts`` builds from stored rows, built from the rows about to be stored."""
     derived = derive(draft.annual_net_income_fen, draft.members)
     bank = None
     if draft.bank_account is not None:
-        bank = BankAccountFacts(
-            bank=draft.bank_account.bank,
-            account_masked=str(household["bank_account_masked"]),
-            account_ciphertext=str(household["bank_account_ciphertext"]),
-        )
-    return HouseholdFacts(
-        household_id=str(household["id"]),
-        household_version=1,
-        division_code=draft.division_code,
-        status=REGISTERED_STATUS,
-        annual_net_income_fen=draft.annual_net_income_fen,
-        members_count=derived.members_count,
-        per_capita_income_fen=derived.per_capita_income_fen,
-        housing=draft.housing.value,
-        poverty_causes=[c.value for c in draft.poverty_causes],
-        flags=draft.flags.model_dump(),
-        has_disabled_member=derived.has_disabled_member,
-        single_child=derived.single_child,
-        all_daughters=derived.all_daughters,
-        bank_account=bank,
-        members=[_member_facts(m, row) for m, row in zip(draft.members, members, strict=True)],
-    )
-
-
-def _member_facts(member: MemberDraft, row: Row) -> MemberFacts:
-    assert member.birth_date is not None
-    return MemberFacts(
-        member_id=str(row["id"]),
-        relation=member.relation.value,
-        sex=member.sex.value,
-        birth_date=member.birth_date,
-        disability=member.disability,
-        health=member.health.value,
-        education=member.education.value,
-        labour=member.labour.value,
-        in_school=member.in_school.value if member.in_school else None,
-        id_number_masked=str(row["id_number_masked"]),
-        id_number_hash=str(row["id_number_hash"]),
+        bank = {
+            "bank": draft.bank_account.bank,
+            "account_masked": household["bank_account_masked"],
+            "account_ciphertext": household["bank_account_ciphertext"],
+        }
+    # One validation of plain data (nested members included) is the cheapest way to the model.
+    return HouseholdFacts.model_validate(
+        {
+            "household_id": household["id"],
+            "household_version": household["version"],
+            "division_code": draft.division_code,
+            "status": household["status"],
+            "annual_net_income_fen": draft.annual_net_income_fen,
+            "members_count": derived.members_count,
+            "per_capita_income_fen": derived.per_capita_income_fen,
+            "housing": household["housing"],
+            "poverty_causes": household["poverty_causes"],
+            "flags": household["flags"],
+            "has_disabled_member": derived.has_disabled_member,
+            "single_child": derived.single_child,
+            "all_daughters": derived.all_daughters,
+            "bank_account": bank,
+            "members": [
+                {
+                    "member_id": m["id"],
+                    **{k: m[k] for k in _MEMBER_FACTS},
+                    "id_number_masked": m["id_number_masked"],
+                    "id_number_hash": m["id_number_hash"],
+                }
+                for m in members
+            ],
+        }
     )
 
 

@@ -31,8 +31,8 @@ from registry.imports.bulk import Checked, ChunkResult, apply_chunk, prepare_chu
 from registry.imports.columns import Header, read_header
 from registry.imports.grouping import FileFacts, RawHousehold, group_households, scan
 from registry.imports.jobs import JOB_KIND, job_path
-from registry.imports.mapping import ImportRules
 from registry.imports.reading import FileFormat, iter_rows
+from registry.imports.rules import ImportRules
 from registry.imports.uploads import discard
 from registry.settings import RegistrySettings
 
@@ -177,7 +177,8 @@ class ImportRunner:
             if not path.exists():
                 await self._finish(job, "failed", "file-missing", "the uploaded file is no longer stored")
                 return
-            await self._run(job, path, progress)
+            async with self._heartbeat(job.id):
+                await self._run(job, path, progress)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._requeue(job_id))
@@ -257,6 +258,27 @@ class ImportRunner:
             await repo.add_row_errors(session, _error_rows(job.id, counts.error_count, result))
             await repo.set_progress(session, job.id, datetime.now(UTC), **vars(after))
         return result, after
+
+    @asynccontextmanager
+    async def _heartbeat(self, job_id: str) -> AsyncIterator[None]:
+        """Keep the lease while a long step (the scan of a big workbook) commits nothing."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.import_lease_seconds / 3)
+                try:
+                    async with unit_of_work(self.runtime.sessions) as session:
+                        await repo.set_progress(session, job_id, datetime.now(UTC))
+                except Exception as exc:  # the next beat, or the chunk's own commit, tries again
+                    log.warning("import job %s: heartbeat failed: %s", job_id, exc)
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _requeue(self, job_id: str) -> None:
         async with unit_of_work(self.runtime.sessions) as session:

@@ -1,0 +1,158 @@
+"""The PostgreSQL write path of bulk import (COPY on the chunk's connection), on a throwaway database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from jzkit.auth import Principal, Role
+from jzkit.db import make_engine, make_session_factory, unit_of_work
+from jzkit.migrate import upgrade
+from jzkit.pii import PiiCipher
+from jzkit.runtime import ServiceRuntime
+from jzkit.settings import CommonSettings
+from jzkit.testing.pg import recreate_database, with_database
+from registry import divisions, repository
+from registry.events.publish import household_facts
+from registry.exports.rows import from_draft, sheet_rows
+from registry.exports.sheets import csv_bytes
+from registry.imports import jobs, uploads
+from registry.imports.runner import ImportRunner
+from registry.seed import world_csv
+from registry.settings import RegistrySettings
+from registry.synth import Synthesizer
+
+pytestmark = pytest.mark.stack
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+HOUSEHOLDS = 2000
+COUNTY = "510822000000"
+
+
+@pytest.fixture(scope="module")
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A migrated throwaway registry database with the demo divisions."""
+    name = f"jz_import_{uuid.uuid4().hex[:10]}"
+    asyncio.run(recreate_database(pg_admin_url, name))
+    url = with_database(pg_admin_url, name, "postgresql+asyncpg")
+    upgrade(SERVICE_DIR, url)
+
+    async def seed() -> None:
+        engine = make_engine(url)
+        async with unit_of_work(make_session_factory(engine)) as session:
+            await repository.upsert_divisions(session, divisions.parse_csv(world_csv()))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    yield url
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(pg_admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def runner(pg_url: str, tmp_path: Path) -> AsyncIterator[ImportRunner]:
+    common = CommonSettings()
+    settings = RegistrySettings(
+        database_url=pg_url, import_dir=tmp_path / "imports", import_chunk_households=500
+    )
+    engine = make_engine(pg_url)
+    runtime = ServiceRuntime(
+        name="registry",
+        common=common,
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        pii=PiiCipher(common.pii_key.get_secret_value()),
+    )
+    yield ImportRunner(runtime, settings)
+    await engine.dispose()
+
+
+def household_file(tmp_path: Path) -> tuple[Path, int]:
+    villages = [(d.code, d.name) for d in divisions.parse_csv(world_csv()) if d.level == "village"]
+    path = tmp_path / "households.csv"
+    members = 0
+    with path.open("wb") as out:
+        out.write(csv_bytes([], with_header=True))
+        for i, draft in enumerate(Synthesizer(seed=4242).households(HOUSEHOLDS, villages), start=1):
+            members += len(draft.members)
+            out.write(csv_bytes(sheet_rows(from_draft(f"H{i}", draft))))
+    return path, members
+
+
+async def run_file(runner: ImportRunner, path: Path) -> str:
+    principal = Principal(subject="county", role=Role.COUNTY_APPROVER, jurisdiction=COUNTY)
+    settings = runner.settings
+    handle = path.open("rb")
+
+    async def read(size: int) -> bytes:
+        return handle.read(size)
+
+    with handle:
+        stored = await uploads.store(read, path.name, runner.directory, settings.import_max_bytes)
+    stored, _ = uploads.inspect(stored, settings.import_max_uncompressed_bytes)
+    async with unit_of_work(runner.runtime.sessions) as session:
+        job = jobs.create_job(session, principal, stored, runner.directory)
+    assert await runner.claim(job.id)
+    await runner.run_job(job.id)
+    return job.id
+
+
+async def job_row(conn: asyncpg.Connection, job_id: str) -> asyncpg.Record:
+    return await conn.fetchrow("SELECT * FROM import_jobs WHERE id = $1", job_id)
+
+
+async def test_copy_path_imports_and_reimport_changes_nothing(
+    runner: ImportRunner, pg_url: str, tmp_path: Path
+) -> None:
+    path, members = household_file(tmp_path)
+    conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        first = await job_row(conn, await run_file(runner, path))
+        assert first["status"] == "succeeded", first["failure_message"]
+        assert (first["households_created"], first["households_unchanged"], first["error_count"]) == (
+            HOUSEHOLDS,
+            0,
+            0,
+        )
+        assert first["processed_rows"] == first["total_rows"] == members
+        assert await conn.fetchval("SELECT count(*) FROM households") == HOUSEHOLDS
+        assert await conn.fetchval("SELECT count(*) FROM members") == members
+        events = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_type = 'registry.household.registered'"
+        )
+        assert events == HOUSEHOLDS
+        # JSONB columns arrived as JSON, not as strings holding JSON.
+        assert (
+            await conn.fetchval("SELECT count(*) FROM households WHERE jsonb_typeof(flags) <> 'object'") == 0
+        )
+
+        second = await job_row(conn, await run_file(runner, path))
+        assert (second["households_created"], second["households_unchanged"]) == (0, HOUSEHOLDS)
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == HOUSEHOLDS
+        assert await conn.fetchval("SELECT count(*) FROM members") == members
+
+        payload = await conn.fetchval("SELECT payload FROM outbox ORDER BY id LIMIT 1")
+    finally:
+        await conn.close()
+    facts = json.loads(payload)["data"]["household"]
+    async with runner.runtime.sessions() as session:
+        stored = await repository.get_household(session, facts["household_id"])
+        assert stored is not None
+        expected = household_facts(stored, await repository.get_members(session, stored.id))
+    expected_doc = expected.model_dump(mode="json")
+    assert sorted(facts.pop("members"), key=str) == sorted(expected_doc.pop("members"), key=str)
+    assert facts == expected_doc
