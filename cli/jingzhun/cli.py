@@ -93,6 +93,25 @@ def cmd_stack(_: argparse.Namespace) -> int:
     return run_stack(get_common_settings().data_dir)
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Sign a token for a demo user with the configured key (the operator's way in before OIDC)."""
+    from gateway.auth_routes import demo_users
+    from jzkit.auth import issue_token
+
+    if args.stack:
+        from jingzhun.stack import stack_environment
+
+        os.environ.update(stack_environment(get_common_settings().data_dir))
+        get_common_settings.cache_clear()
+    user = next((u for u in demo_users() if u.username == args.username), None)
+    if user is None:
+        names = ", ".join(u.username for u in demo_users())
+        print(f"unknown user {args.username!r}; one of: {names}", file=sys.stderr)
+        return 2
+    print(issue_token(get_common_settings(), user.username, user.role, user.jurisdiction))
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     """Inspect or replay a consumer's dead-letter queue."""
     from aiormq.exceptions import ChannelNotFoundEntity
@@ -151,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=None)
     p.set_defaults(func=cmd_relay)
     sub.add_parser("stack", help="all processes against PostgreSQL and RabbitMQ").set_defaults(func=cmd_stack)
+    p = sub.add_parser("token", help="print a bearer token for a demo user, signed with the configured key")
+    p.add_argument("username")
+    p.add_argument(
+        "--stack", action="store_true", help="use the keys `make stack` generated in var/stack.env"
+    )
+    p.set_defaults(func=cmd_token)
     p = sub.add_parser("dlq", help="list or replay a consumer's dead-letter queue (stack mode)")
     p.add_argument("action", choices=["list", "replay"])
     p.add_argument("queue", help="the consumer's queue name (its dead letters are in <queue>.dlq)")

@@ -52,7 +52,9 @@ def run_stack(data_dir: Path) -> int:
     # Fixed argv built from this interpreter and the service catalog: no shell, no user input.
     children = [subprocess.Popen(cmd, env=env) for cmd in commands()]  # noqa: S603
     print(
-        "Jingzhun stack: gateway http://127.0.0.1:8000 (docs /docs); Ctrl-C stops every process.", flush=True
+        "Jingzhun stack: gateway http://127.0.0.1:8000 (docs /docs); Ctrl-C stops every process.\n"
+        "  a token: .venv/bin/python -m jingzhun token county --stack",
+        flush=True,
     )
     stopping = False
 

@@ -101,6 +101,16 @@ class Header:
         """Member columns present in the file, with their positions."""
         return [(c, self.index[c.key]) for c in COLUMNS if not c.household and c.key in self.index]
 
+    @cached_property
+    def household_positions(self) -> list[int]:
+        """Positions of :attr:`household_columns`."""
+        return [p for _, p in self.household_columns]
+
+    @cached_property
+    def member_positions(self) -> list[int]:
+        """Positions of :attr:`member_columns`."""
+        return [p for _, p in self.member_columns]
+
 
 def read_header(cells: list[str]) -> Header:
     """Locate the columns; refuse missing required columns and columns given twice."""

@@ -7,7 +7,9 @@ This module only reads cells and points each error at a row and column.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,7 +18,7 @@ from jzkit.errors import DomainError
 from registry import formula_guard
 from registry.domain.household import HouseholdDraft
 from registry.imports import cells
-from registry.imports.columns import BY_FIELD, BY_KEY, Column, Header
+from registry.imports.columns import BY_FIELD, BY_KEY, COLUMNS, Column, Header
 from registry.imports.grouping import FileFacts, RawHousehold, account_key, cell, person_key
 
 _MEMBER_FIELD = re.compile(r"^members\[(\d+)\]\.(\w+)")
@@ -101,40 +103,47 @@ class MappedHousehold:
         ]
 
 
-def _text(raw: str) -> str:
-    text = raw.strip()
-    # Called for every cell of a province-sized file: skip the call unless a quote is there.
-    return formula_guard.restore(text) if text[:1] == formula_guard.QUOTE else text
-
-
-def _value(column: Column, raw: str) -> object:
+def _parser(column: Column) -> Callable[[str], object]:
     if column.kind == "fen":
-        return cells.yuan_to_fen(raw)
+        return cells.yuan_to_fen
     if column.kind == "bool":
-        return cells.yes_no(raw)
+        return cells.yes_no
     if column.kind == "date":
-        return cells.calendar_date(raw) if raw else None
+        return cells.calendar_date
     if column.kind == "causes":
-        return cells.poverty_causes(raw)
-    if column.kind == "enum":
-        assert column.vocabulary is not None
-        return cells.vocabulary_value(column.vocabulary, raw)
-    return raw
+        return cells.poverty_causes
+    if column.vocabulary is not None:
+        return partial(cells.vocabulary_value, column.vocabulary)
+    return str
 
 
-def _cell_text(row: list[str], position: int) -> str:
-    return _text(row[position]) if position < len(row) else ""
+_PARSE: dict[str, Callable[[str], object]] = {c.key: _parser(c) for c in COLUMNS}
+
+
+def _texts(row: list[str], positions: list[int]) -> list[str]:
+    """Stripped cells at ``positions`` ("" past a short row's end), export quotes removed.
+
+    Every cell of a province-sized file passes here: comprehensions, no call per cell.
+    """
+    width = len(row)
+    texts = [row[p].strip() if p < width else "" for p in positions]
+    return [formula_guard.restore(t) if t[:1] == formula_guard.QUOTE else t for t in texts]
 
 
 def _household_values(raw: RawHousehold, header: Header, mapped: MappedHousehold) -> dict[str, object]:
+    columns = header.household_columns
+    rows = [(number, _texts(row, header.household_positions)) for number, row in raw.rows]
+    # Exports repeat the household columns on every row: identical rows need no comparison.
+    if all(texts == rows[0][1] for _, texts in rows[1:]):
+        rows = rows[:1]
     values: dict[str, object] = {}
-    for column, position in header.household_columns:
-        seen: str | None = None
-        for number, row in raw.rows:
-            text = _cell_text(row, position)
+    for i, (column, _) in enumerate(columns):
+        seen = ""
+        for number, texts in rows:
+            text = texts[i]
             if not text:
                 continue
-            if seen is None:
+            if not seen:
                 seen, mapped.sources[column.key] = text, number
             elif text != seen:
                 first = mapped.sources[column.key]
@@ -149,10 +158,10 @@ def _household_values(raw: RawHousehold, header: Header, mapped: MappedHousehold
                     )
                 )
                 break
-        if seen is None:
+        if not seen:
             continue
         try:
-            values[column.key] = _value(column, seen)
+            values[column.key] = _PARSE[column.key](seen)
         except cells.CellError as exc:
             mapped.error_at(column.field, exc.code, exc.message_zh, exc.message_en)
     return values
@@ -163,12 +172,11 @@ def _member_values(raw: RawHousehold, header: Header, mapped: MappedHousehold) -
     columns = header.member_columns
     for index, (_, row) in enumerate(raw.rows):
         member: dict[str, object] = {}
-        for column, position in columns:
-            text = _cell_text(row, position)
+        for (column, _), text in zip(columns, _texts(row, header.member_positions), strict=True):
             if not text and column.kind != "bool":
-                continue
+                continue  # the draft's default applies
             try:
-                member[column.key] = _value(column, text)
+                member[column.key] = _PARSE[column.key](text)
             except cells.CellError as exc:
                 mapped.error_at(f"members[{index}].{column.field}", exc.code, exc.message_zh, exc.message_en)
         members.append(member)
