@@ -17,6 +17,7 @@ import anyio
 
 from jzkit.auth import Principal, Role
 from jzkit.db import make_engine, make_session_factory, unit_of_work
+from jzkit.errors import DomainError
 from jzkit.pii import PiiCipher
 from jzkit.runtime import ServiceRuntime
 from jzkit.settings import get_common_settings
@@ -129,6 +130,7 @@ async def _principal(runtime: ServiceRuntime, args: argparse.Namespace) -> Princ
 
 async def _import(args: argparse.Namespace) -> int:
     from registry import import_repository
+    from registry.domain.visibility import WRITER_ROLES
     from registry.imports import jobs, uploads
     from registry.imports.runner import ImportRunner
     from registry.settings import RegistrySettings
@@ -138,12 +140,16 @@ async def _import(args: argparse.Namespace) -> int:
     assert isinstance(settings, RegistrySettings)
     try:
         principal = await _principal(runtime, args)
+        principal.require_role(*WRITER_ROLES)
         runner = ImportRunner(runtime, settings)
         async with await anyio.open_file(args.file, "rb") as source:
-            stored = await uploads.store(
-                source.read, args.file.name, runner.directory, settings.import_max_bytes
+            stored = await uploads.accept(
+                source.read,
+                args.file.name,
+                runner.directory,
+                settings.import_max_bytes,
+                settings.import_max_uncompressed_bytes,
             )
-        stored, _ = await asyncio.to_thread(uploads.inspect, stored, settings.import_max_uncompressed_bytes)
         async with unit_of_work(runtime.sessions) as session:
             job = jobs.create_job(session, principal, stored, runner.directory, claimed=True)
         started = time.monotonic()
@@ -167,7 +173,11 @@ async def _import(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a file through the registry's import path, with a progress bar."""
-    return asyncio.run(_import(args))
+    try:
+        return asyncio.run(_import(args))
+    except DomainError as err:
+        print(f"refused ({err.code}): {err.message_zh} / {err.message_en}", file=sys.stderr)
+        return 2
 
 
 async def _export(args: argparse.Namespace) -> int:

@@ -9,9 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from registry.models import UtcDateTime
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed")
-FINISHED_STATUSES = ("succeeded", "failed")
-
 
 class ImportJob(SQLModel, table=True):
     """A household import (批量导入): the stored file, where it got to, what it did."""

@@ -13,8 +13,10 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jzkit.db import is_postgres
@@ -132,9 +134,13 @@ async def insert_new(
         (MEMBERS, members, tuple(c.name for c in MEMBERS.columns)),
         (OUTBOX, outbox, OUTBOX_COLUMNS),
     ):
-        await driver.copy_records_to_table(
-            table.name, records=_records(table, rows, columns), columns=list(columns)
-        )
+        try:
+            await driver.copy_records_to_table(
+                table.name, records=_records(table, rows, columns), columns=list(columns)
+            )
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            # The driver's own error bypasses SQLAlchemy: give callers the error they handle.
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
 # --- jobs ---------------------------------------------------------------------------------------

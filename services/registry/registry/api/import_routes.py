@@ -27,6 +27,7 @@ from registry.exports.streams import csv_stream, export_prefix, xlsx_stream
 from registry.imports import jobs, uploads
 from registry.imports.runner import ImportRunner, import_directory
 from registry.imports.template import template_csv, template_xlsx
+from registry.settings import RegistrySettings
 
 router = APIRouter(prefix="/api/v1")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
@@ -63,7 +64,8 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-async def _accept(request: Request, max_bytes: int, directory: Path) -> uploads.StoredUpload:
+async def _accept(request: Request, settings: RegistrySettings, directory: Path) -> uploads.StoredUpload:
+    max_bytes = settings.import_max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + _MULTIPART_OVERHEAD:
         raise uploads.too_large(max_bytes)  # refused before a byte of the body is read
@@ -76,7 +78,10 @@ async def _accept(request: Request, max_bytes: int, directory: Path) -> uploads.
                 "请以 file 字段上传文件",
                 field="file",
             )
-        return await uploads.store(upload.read, upload.filename or "", directory, max_bytes)
+        name = upload.filename or ""
+        return await uploads.accept(
+            upload.read, name, directory, max_bytes, settings.import_max_uncompressed_bytes
+        )
 
 
 @router.post(
@@ -94,12 +99,7 @@ async def create_import(
     """Upload a CSV/XLSX file of households; it is imported by a background job (202 + Location)."""
     ctx.principal.require_role(*WRITER_ROLES)
     directory = import_directory(settings, runtime)
-    stored = await _accept(request, settings.import_max_bytes, directory)
-    try:
-        stored, _ = await asyncio.to_thread(uploads.inspect, stored, settings.import_max_uncompressed_bytes)
-    except BaseException:
-        uploads.discard(stored.path)
-        raise
+    stored = await _accept(request, settings, directory)
     created: list[str] = []
 
     async def run() -> tuple[int, dict[str, Any]]:

@@ -26,10 +26,9 @@ from registry.domain.vocabulary import (
     Sex,
 )
 from registry.imports.cells import fen_to_yuan, yes_no_label
-from registry.imports.columns import COLUMNS
+from registry.imports.columns import COLUMNS, FLAG_KEYS
 
 StoredRow = Mapping[str, object]
-_FLAGS = ("wubao", "dibao", "sanwu", "idle_land", "crime", "family_planning_violation")
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def sheet_rows(h: SheetHousehold) -> list[list[str]]:
         "bank": h.bank,
         "account_number": h.account_number,
         "holder_id_number": h.holder_id_number,
-        **{k: yes_no_label(bool(h.flags.get(k, False))) for k in _FLAGS},
+        **{k: yes_no_label(bool(h.flags.get(k, False))) for k in FLAG_KEYS},
     }
     rows = []
     for member in h.members:

@@ -1,6 +1,6 @@
 """One chunk of households: read and check, look up what exists, then create, skip or refuse each.
 
-A household whose people are all registered together in one household with the same facts is
+A household whose head is already registered, with the same people and the same facts, is
 "unchanged": nothing is written and no event is emitted, which is what makes re-importing a file
 (or resuming an interrupted job) harmless.
 """
@@ -16,13 +16,11 @@ from jzkit.pii import PiiCipher
 from registry import import_repository as repo
 from registry.domain.household import MemberDraft
 from registry.domain.vocabulary import Relation
-from registry.imports.columns import BY_KEY, Header
+from registry.imports.columns import BY_KEY, FLAG_KEYS, Header
 from registry.imports.grouping import FileFacts, RawHousehold
 from registry.imports.mapping import MappedHousehold, RowError, read_household
 from registry.imports.records import NewHousehold, new_household
 from registry.imports.rules import ImportRules, check_rules
-
-_FLAGS = ("wubao", "dibao", "sanwu", "idle_land", "crime", "family_planning_violation")
 
 
 @dataclass
@@ -56,8 +54,10 @@ def prepare_chunk(
     actor: str,
     reason: str,
 ) -> list[Checked]:
-    """All the CPU work, no database: cells, draft model, village, jurisdiction, household rules,
-    and the rows and event of each valid household in case it turns out to be new.
+    """All the CPU work of a chunk, and none of the database work.
+
+    Cells, the draft model, village and jurisdiction, the household rules, and the rows and event
+    of each valid household in case it turns out to be new.
 
     Building rows before knowing whether they are needed costs a re-import some CPU, but lets this
     run in a thread while the database writes the previous chunk.
@@ -112,7 +112,7 @@ def _differences(item: Checked, household: repo.Row, members: list[repo.Row]) ->
         == (household["bank_name"], household["bank_account_hash"], household["bank_holder_hash"]),
     }
     flags = draft.flags.model_dump()
-    same.update({k: flags[k] == bool(stored_flags.get(k, False)) for k in _FLAGS})
+    same.update({k: flags[k] == bool(stored_flags.get(k, False)) for k in FLAG_KEYS})
     by_hash = {str(m["id_number_hash"]): m for m in members}
     same["id_number"] = set(by_hash) == set(item.member_hashes)
     for member, id_hash in zip(draft.members, item.member_hashes, strict=True):
@@ -121,6 +121,10 @@ def _differences(item: Checked, household: repo.Row, members: list[repo.Row]) ->
             for key, value in _member_facts(member).items():
                 same[key] = same.get(key, True) and value == stored[key]
     return [BY_KEY["account_number" if k == "bank" else k].label for k, ok in same.items() if not ok]
+
+
+def _heads(members: list[repo.Row], id_hash: str) -> bool:
+    return any(m["id_number_hash"] == id_hash and m["relation"] == Relation.HEAD.value for m in members)
 
 
 def _classify(
@@ -139,6 +143,8 @@ def _classify(
     assert draft is not None
     head = next(i for i, m in enumerate(draft.members) if m.relation is Relation.HEAD)
     own = homes.get(item.member_hashes[head])
+    if own is not None and not _heads(stored[1][own], item.member_hashes[head]):
+        own = None  # our head is someone else's child: that is another household
     for i, id_hash in enumerate(item.member_hashes):
         if id_hash in homes and homes[id_hash] != own:
             mapped.error_at(

@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from jzkit.errors import InvalidInput
+from registry.domain.household import Flags
 from registry.domain.vocabulary import Education, Health, Housing, Labour, Relation, SchoolLevel, Sex
 
 
@@ -68,6 +69,8 @@ COLUMNS: tuple[Column, ...] = (
     _m("in_school", "在校情况", "enum", "不在校请留空", SchoolLevel),
 )
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+# The flag columns are keyed by the Flags model's field names.
+FLAG_KEYS: tuple[str, ...] = tuple(Flags.model_fields)
 BY_FIELD: dict[str, Column] = {c.field: c for c in COLUMNS}
 LABELS: tuple[str, ...] = tuple(c.label for c in COLUMNS)
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "\u3000": " "})

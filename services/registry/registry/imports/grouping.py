@@ -8,11 +8,15 @@ Keys are kept as integers: a few tens of bytes per person, even for a province-s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import csv
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from jzkit import idnumber
-from registry.imports.columns import Header
+from registry.imports.columns import Header, read_header
+from registry.imports.reading import FileFormat, iter_rows
 
 _CHECK_VALUES = "0123456789X"
 
@@ -67,7 +71,7 @@ def group_households(rows: Iterable[list[str]], header: Header, first_row: int =
     """Consecutive non-blank rows with the same 户编号 (a blank 户编号 makes a household of its own)."""
     current: RawHousehold | None = None
     for number, cells in enumerate(rows, start=first_row):
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         ref = cell(cells, header, "household_ref")
         if current is not None and ref and ref == current.ref:
@@ -100,3 +104,49 @@ def scan(rows: Iterable[list[str]], header: Header) -> FileFacts:
         facts.shared_accounts |= cards & accounts
         accounts |= cards
     return facts
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file to read rows from."""
+
+    path: Path
+    fmt: FileFormat
+    encoding: str | None
+
+
+def households_in(source: FileSource, skip_rows: int = 0) -> Generator[RawHousehold]:
+    """The file's households in order, after the first ``skip_rows`` rows (a resumed job's progress)."""
+    rows = iter_rows(source.path, source.fmt, source.encoding)
+    try:
+        header = read_header(next(rows))
+        skipped = 0
+        for household in group_households(rows, header):
+            if skipped < skip_rows:
+                skipped += len(household.rows)
+                continue
+            yield household
+    finally:
+        rows.close()
+
+
+def _copied(rows: Iterator[list[str]], writer: Any) -> Iterator[list[str]]:
+    for row in rows:
+        writer.writerow(row)
+        yield row
+
+
+def scan_file(upload: FileSource, spool: Path) -> tuple[Header, FileFacts, FileSource]:
+    """Scan the file; a workbook is also copied to a CSV spool as it goes, so its XML is parsed once."""
+    rows = iter_rows(upload.path, upload.fmt, upload.encoding)
+    try:
+        if upload.fmt == "csv":
+            header = read_header(next(rows))
+            return header, scan(rows, header), upload
+        with spool.open("w", encoding="utf-8", newline="") as out:
+            copied = _copied(rows, csv.writer(out))
+            header = read_header(next(copied))
+            facts = scan(copied, header)
+        return header, facts, FileSource(spool, "csv", "utf-8")
+    finally:
+        rows.close()

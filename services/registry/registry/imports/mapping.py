@@ -18,12 +18,11 @@ from jzkit.errors import DomainError
 from registry import formula_guard
 from registry.domain.household import HouseholdDraft
 from registry.imports import cells
-from registry.imports.columns import BY_FIELD, BY_KEY, COLUMNS, Column, Header
+from registry.imports.columns import BY_FIELD, BY_KEY, COLUMNS, FLAG_KEYS, Column, Header
 from registry.imports.grouping import FileFacts, RawHousehold, account_key, cell, person_key
 
 _MEMBER_FIELD = re.compile(r"^members\[(\d+)\]\.(\w+)")
 _BANK_KEYS = ("bank", "account_number", "holder_id_number")
-_FLAG_KEYS = ("wubao", "dibao", "sanwu", "idle_land", "crime", "family_planning_violation")
 _PYDANTIC_ZH = {
     "missing": "必填",
     "string_too_short": "不能为空或过短",
@@ -200,7 +199,7 @@ def _bank(values: dict[str, object], mapped: MappedHousehold) -> dict[str, objec
 
 
 def _draft_body(values: dict[str, object], bank: object, members: list[dict[str, object]]) -> dict[str, Any]:
-    flags = {k: values[k] for k in _FLAG_KEYS if k in values}
+    flags = {k: values[k] for k in FLAG_KEYS if k in values}
     return {
         "division_code": values.get("division_code", ""),
         "address": values.get("address", ""),

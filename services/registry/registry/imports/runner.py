@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,10 +28,9 @@ from registry import import_repository as repo
 from registry.domain.household import Limits
 from registry.import_models import ImportJob
 from registry.imports.bulk import Checked, ChunkResult, apply_chunk, prepare_chunk
-from registry.imports.columns import Header, read_header
-from registry.imports.grouping import FileFacts, RawHousehold, group_households, scan
+from registry.imports.grouping import FileSource, households_in, scan_file
 from registry.imports.jobs import JOB_KIND, job_path
-from registry.imports.reading import FileFormat, iter_rows
+from registry.imports.reading import FileFormat
 from registry.imports.rules import ImportRules
 from registry.imports.uploads import discard
 from registry.settings import RegistrySettings
@@ -63,29 +62,6 @@ class _Counts:
             self.households_rejected + result.rejected,
             self.error_count + len(result.errors),
         )
-
-
-def _households(path: Path, fmt: FileFormat, encoding: str | None, skip_rows: int) -> Generator[RawHousehold]:
-    rows = iter_rows(path, fmt, encoding)
-    try:
-        header = read_header(next(rows))
-        skipped = 0
-        for household in group_households(rows, header):
-            if skipped < skip_rows:
-                skipped += len(household.rows)
-                continue
-            yield household
-    finally:
-        rows.close()
-
-
-def _scan(path: Path, fmt: FileFormat, encoding: str | None) -> tuple[Header, FileFacts]:
-    rows = iter_rows(path, fmt, encoding)
-    try:
-        header = read_header(next(rows))
-        return header, scan(rows, header)
-    finally:
-        rows.close()
 
 
 def _error_rows(job_id: str, numbered: int, result: ChunkResult) -> list[repo.Row]:
@@ -173,27 +149,32 @@ class ImportRunner:
         if job is None:
             return
         path = job_path(self.directory, job)
+        spool = path.with_suffix(".rows.csv")
+        fmt: FileFormat = "xlsx" if job.file_format == "xlsx" else "csv"
         try:
             if not path.exists():
                 await self._finish(job, "failed", "file-missing", "the uploaded file is no longer stored")
                 return
             async with self._heartbeat(job.id):
-                await self._run(job, path, progress)
+                await self._run(job, FileSource(path, fmt, job.file_encoding), spool, progress)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._requeue(job_id))
             raise
         except Exception as exc:  # recorded on the job, which is what its owner reads
             log.exception("import job %s failed", job_id)
-            await self._finish(job, "failed", "import-failed", f"{type(exc).__name__}: {exc}"[:500])
+            # Only the error's type: driver messages may quote row values (names) to any job reader.
+            message = f"the import stopped on an internal error ({type(exc).__name__}); see the service log"
+            await self._finish(job, "failed", "import-failed", message)
             discard(path)
+            discard(spool)
             return
         await self._finish(job, "succeeded", None, None)
         discard(path)
+        discard(spool)
 
-    async def _run(self, job: ImportJob, path: Path, progress: Progress | None) -> None:
-        fmt: FileFormat = "xlsx" if job.file_format == "xlsx" else "csv"
-        header, facts = await asyncio.to_thread(_scan, path, fmt, job.file_encoding)
+    async def _run(self, job: ImportJob, upload: FileSource, spool: Path, progress: Progress | None) -> None:
+        header, facts, source = await asyncio.to_thread(scan_file, upload, spool)
         counts = _Counts(
             job.processed_rows,
             job.households_created,
@@ -209,7 +190,7 @@ class ImportRunner:
         )
         limits = Limits(self.settings.max_annual_income_fen, self.settings.max_members)
         rules = ImportRules(principal=principal, division_levels=levels, limits=limits, today=date.today())
-        households = _households(path, fmt, job.file_encoding, job.processed_rows)
+        households = households_in(source, job.processed_rows)
         size = self.settings.import_chunk_households
 
         reason = f"bulk import (job {job.id})"

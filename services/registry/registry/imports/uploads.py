@@ -6,6 +6,7 @@ job (and a resumed job after a crash) reads.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import uuid
@@ -136,3 +137,16 @@ def inspect(upload: StoredUpload, max_uncompressed_bytes: int) -> tuple[StoredUp
     finally:
         rows.close()
     return upload, header
+
+
+async def accept(
+    read: Reader, name: str, directory: Path, max_bytes: int, max_uncompressed_bytes: int
+) -> StoredUpload:
+    """Store an upload and inspect it; a refused file is removed again, so a refusal writes nothing."""
+    stored = await store(read, name, directory, max_bytes)
+    try:
+        stored, _ = await asyncio.to_thread(inspect, stored, max_uncompressed_bytes)
+    except BaseException:
+        discard(stored.path)
+        raise
+    return stored

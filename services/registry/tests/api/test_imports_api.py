@@ -28,6 +28,7 @@ from jzkit.settings import CommonSettings
 from registry import divisions, repository
 from registry.app import create_app
 from registry.domain.household import HouseholdDraft
+from registry.domain.vocabulary import Relation
 from registry.events.publish import household_facts
 from registry.exports.rows import from_draft, sheet_rows
 from registry.exports.sheets import XlsxWriter, csv_bytes
@@ -306,6 +307,11 @@ async def test_person_of_another_household_and_changed_facts_are_refused(registr
     job = await registry.run_import("clerk", "c.csv", csv_file(file_rows([mixed])))
     taken = [e for e in job["errors"] if e["code"] == "person-already-registered"]
     assert [(e["row"], e["column"]) for e in taken] == [(3, "身份证号")]  # the head is at home in H2
+    # A household headed by someone who is a member (not the head) of a registered household.
+    child = households[0].members[1].model_copy(update={"relation": Relation.HEAD})
+    split = households[0].model_copy(update={"members": [child], "bank_account": None})
+    job = await registry.run_import("clerk", "d.csv", csv_file(file_rows([split])))
+    assert [(e["row"], e["code"]) for e in job["errors"]] == [(2, "person-already-registered")]
     assert await registry.count("households") == 2
     assert await registry.count("outbox") == before
 
@@ -321,6 +327,7 @@ async def test_xlsx_imports(registry: Registry) -> None:
     job = await registry.run_import("clerk", "households.xlsx", xlsx_file(file_rows(drafts(3, seed=31))))
     assert job["file"]["format"] == "xlsx"
     assert job["counts"]["households_created"] == 3
+    assert list(registry.import_dir.iterdir()) == []  # neither the workbook nor its CSV spool is kept
 
 
 async def test_idempotency_key_replays_the_first_job(registry: Registry) -> None:
@@ -432,8 +439,13 @@ async def test_interrupted_job_resumes_where_it_stopped(template_db: Path, tmp_p
     )
     runner = ImportRunner(runtime, settings)
     body = csv_file(file_rows(households))
-    stored = await uploads.store(_reader(body), "big.csv", runner.directory, settings.import_max_bytes)
-    stored, _ = uploads.inspect(stored, settings.import_max_uncompressed_bytes)
+    stored = await uploads.accept(
+        _reader(body),
+        "big.csv",
+        runner.directory,
+        settings.import_max_bytes,
+        settings.import_max_uncompressed_bytes,
+    )
     principal = Principal(subject="township", role=Role.TOWNSHIP_REVIEWER, jurisdiction=CHABA)
     async with unit_of_work(runtime.sessions) as session:
         job_id = jobs.create_job(session, principal, stored, runner.directory).id

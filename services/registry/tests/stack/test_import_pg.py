@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,7 +19,7 @@ from jzkit.pii import PiiCipher
 from jzkit.runtime import ServiceRuntime
 from jzkit.settings import CommonSettings
 from jzkit.testing.pg import recreate_database, with_database
-from registry import divisions, repository
+from registry import divisions, import_repository, repository
 from registry.events.publish import household_facts
 from registry.exports.rows import from_draft, sheet_rows
 from registry.exports.sheets import csv_bytes
@@ -102,8 +103,13 @@ async def run_file(runner: ImportRunner, path: Path) -> str:
         return handle.read(size)
 
     with handle:
-        stored = await uploads.store(read, path.name, runner.directory, settings.import_max_bytes)
-    stored, _ = uploads.inspect(stored, settings.import_max_uncompressed_bytes)
+        stored = await uploads.accept(
+            read,
+            path.name,
+            runner.directory,
+            settings.import_max_bytes,
+            settings.import_max_uncompressed_bytes,
+        )
     async with unit_of_work(runner.runtime.sessions) as session:
         job = jobs.create_job(session, principal, stored, runner.directory)
     assert await runner.claim(job.id)
@@ -156,3 +162,31 @@ async def test_copy_path_imports_and_reimport_changes_nothing(
     expected_doc = expected.model_dump(mode="json")
     assert sorted(facts.pop("members"), key=str) == sorted(expected_doc.pop("members"), key=str)
     assert facts == expected_doc
+
+
+async def test_a_chunk_that_loses_a_uniqueness_race_is_retried(
+    runner: ImportRunner, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first look-up misses what a concurrent registration committed a moment earlier: COPY then
+    # meets the unique index, the chunk is rolled back and done again, and finds it "unchanged".
+    path, _ = household_file(tmp_path)
+    real = import_repository.member_homes
+    calls = 0
+
+    async def stale_first(session: Any, id_hashes: Any) -> dict[str, str]:
+        nonlocal calls
+        calls += 1
+        return {} if calls == 1 else await real(session, id_hashes)
+
+    conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await job_row(conn, await run_file(runner, path))  # the data exists (first test, or now)
+        before = await conn.fetchval("SELECT count(*) FROM outbox")
+        monkeypatch.setattr(import_repository, "member_homes", stale_first)
+        job = await job_row(conn, await run_file(runner, path))
+        assert job["status"] == "succeeded", job["failure_message"]
+        assert job["households_unchanged"] == HOUSEHOLDS
+        assert calls == HOUSEHOLDS // runner.settings.import_chunk_households + 1  # one chunk twice
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == before
+    finally:
+        await conn.close()

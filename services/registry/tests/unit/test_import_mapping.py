@@ -10,10 +10,10 @@ import pytest
 from jzkit.auth import Principal, Role
 from jzkit.pii import PiiCipher
 from jzkit.settings import DEV_PII_KEY
-from registry.domain.household import HouseholdDraft, Limits
+from registry.domain.household import Flags, HouseholdDraft, Limits
 from registry.events.publish import household_facts
 from registry.exports.rows import from_draft, sheet_rows
-from registry.imports.columns import LABELS, read_header
+from registry.imports.columns import BY_KEY, FLAG_KEYS, LABELS, read_header
 from registry.imports.grouping import FileFacts, group_households, scan
 from registry.imports.mapping import MappedHousehold, read_household
 from registry.imports.records import member_values, new_household
@@ -187,3 +187,8 @@ def test_event_snapshot_equals_household_facts_of_the_stored_rows() -> None:
         assert new.outbox["event_type"] == "registry.household.registered"
         payload = json.loads(str(new.outbox["payload"]))
         assert payload["data"]["household"] == household_facts(household, members).model_dump(mode="json")
+
+
+def test_every_flag_of_the_household_record_has_its_column() -> None:
+    assert set(FLAG_KEYS) == set(Flags.model_fields)
+    assert {BY_KEY[k].field for k in FLAG_KEYS} == {f"flags.{k}" for k in FLAG_KEYS}
