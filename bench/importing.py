@@ -139,7 +139,7 @@ def file_counts(path: Path) -> FileCounts:
 
 def migrate_registry(url: str) -> None:
     """Bring the database at ``url`` to the registry's migration head (blocking)."""
-    upgrade(SERVICES["registry"].directory, url)
+    upgrade(SERVICES["registry"].migrations, url)
 
 
 # --- the COPY baseline ---------------------------------------------------------------------------

@@ -19,10 +19,10 @@ class ServiceSpec:
     database: str
 
     @property
-    def directory(self) -> Path:
-        """``services/<name>``: holds ``alembic.ini`` and ``migrations/``."""
-        module = importlib.import_module(self.package)
-        return Path(str(module.__file__)).resolve().parent.parent
+    def migrations(self) -> Path:
+        """The service's Alembic folder, shipped inside its package."""
+        migrations: Path = importlib.import_module(self.package).MIGRATIONS_DIR
+        return migrations
 
     def settings(self) -> ServiceSettings:
         """Fresh settings read from the environment."""

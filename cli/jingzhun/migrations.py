@@ -23,5 +23,5 @@ def migrate(names: list[str] | None = None) -> None:
         if url.startswith("postgresql"):
             database = urlparse(url).path.lstrip("/")
             asyncio.run(ensure_database(_admin_url(url), database))
-        upgrade(spec.directory, url)
+        upgrade(spec.migrations, url)
         print(f"migrated {name}")

@@ -181,7 +181,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _export(args: argparse.Namespace) -> int:
-    from registry.exports.streams import csv_stream, export_prefix, xlsx_stream
+    from registry.exports.streams import csv_stream, xlsx_stream
+    from registry.service import scope_prefix
     from registry.settings import RegistrySettings
 
     runtime = await _runtime()
@@ -189,7 +190,7 @@ async def _export(args: argparse.Namespace) -> int:
     assert isinstance(settings, RegistrySettings)
     try:
         principal = await _principal(runtime, args)
-        prefix = export_prefix(principal, args.division)
+        prefix = scope_prefix(principal, args.division)
         stream = xlsx_stream if _format(args.out, args.format) == "xlsx" else csv_stream
         body: AsyncIterator[bytes] = stream(
             runtime.sessions, principal, runtime.pii, prefix, args.status, settings.export_page_households

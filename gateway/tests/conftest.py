@@ -63,7 +63,7 @@ async def _seed(url: str) -> None:
 @pytest.fixture(scope="session")
 def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("registry") / "template.db"
-    upgrade(Path(registry.__file__).resolve().parent.parent, sqlite_url(path))
+    upgrade(registry.MIGRATIONS_DIR, sqlite_url(path))
     asyncio.run(_seed(sqlite_url(path)))
     assert not path.with_name(path.name + "-wal").exists()
     return path

@@ -7,26 +7,33 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from jzkit.db import make_engine
 
 
-def alembic_config(service_dir: Path, url: str) -> Config:
-    """Config for the service whose ``alembic.ini`` lives in ``service_dir``."""
-    cfg = Config(str(service_dir / "alembic.ini"))
-    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+def alembic_config(migrations: Path, url: str) -> Config:
+    """Config for the migrations folder a service ships inside its package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def upgrade(service_dir: Path, url: str, revision: str = "head") -> None:
+def head_revision(migrations: Path) -> str | None:
+    """The newest revision in ``migrations`` (what a ready database must be at)."""
+    return ScriptDirectory.from_config(alembic_config(migrations, "")).get_current_head()
+
+
+def upgrade(migrations: Path, url: str, revision: str = "head") -> None:
     """Run the service's migrations up to ``revision`` (blocking: use ``asyncio.to_thread`` in a loop)."""
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(service_dir, url), revision)
+    command.upgrade(alembic_config(migrations, url), revision)
 
 
 def _do_run(connection: Connection) -> None:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jzkit.db import SessionFactory, make_engine, make_session_factory
 from jzkit.messaging.bus import Publisher
 from jzkit.messaging.relay import OutboxRelay
+from jzkit.migrate import head_revision
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings, ServiceSettings, refuse_dev_secrets_outside_embedded
 
@@ -30,6 +32,7 @@ class ServiceRuntime:
     sessions: SessionFactory
     pii: PiiCipher
     relay: OutboxRelay | None = None
+    expected_revision: str | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -39,9 +42,14 @@ class ServiceRuntime:
             self.relay.wake()
 
     async def check_database(self) -> None:
-        """Readiness: the database answers."""
+        """Readiness: the database answers and its schema is the one this code was written for."""
         async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            if self.expected_revision is None:
+                await conn.execute(text("SELECT 1"))
+                return
+            found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        if found != self.expected_revision:
+            raise RuntimeError(f"schema at revision {found}, expected {self.expected_revision}: run migrate")
 
 
 @asynccontextmanager
@@ -52,6 +60,7 @@ async def service_runtime(
     settings: ServiceSettings,
     publisher: Publisher | None,
     on_start: Callable[[ServiceRuntime], None] | None = None,
+    migrations: Path | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     """Open the engine; with a publisher (embedded mode) run the outbox relay in this process."""
     refuse_dev_secrets_outside_embedded(common)
@@ -64,6 +73,7 @@ async def service_runtime(
         engine=engine,
         sessions=sessions,
         pii=PiiCipher(common.pii_key.get_secret_value()),
+        expected_revision=head_revision(migrations) if migrations else None,
     )
     if publisher is not None:
         runtime.relay = OutboxRelay(

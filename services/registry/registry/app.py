@@ -11,6 +11,7 @@ from jzkit import web
 from jzkit.messaging.bus import Publisher
 from jzkit.runtime import service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
+from registry import MIGRATIONS_DIR
 from registry.api.import_routes import router as import_router
 from registry.api.routes import router
 from registry.imports.runner import running_imports
@@ -30,7 +31,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(app, SERVICE, common, settings, publisher) as runtime:
+        async with service_runtime(
+            app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
+        ) as runtime:
             async with running_imports(app, runtime, settings):
                 yield
 

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jzkit import divisions, idnumber
 from jzkit.auth import Principal
-from jzkit.contracts.registry import HouseholdRegistered, HouseholdUpdated, MemberAdded, MemberRemoved
+from jzkit.contracts.registry import HouseholdRegistered, HouseholdUpdated
 from jzkit.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from jzkit.ids import new_id
 from jzkit.pii import PiiCipher
 from registry import repository
-from registry.domain.changes import HouseholdPatch, MemberAddition
+from registry.domain.changes import HouseholdPatch
 from registry.domain.household import (
     BankAccountDraft,
     HouseholdDraft,
@@ -24,7 +24,6 @@ from registry.domain.household import (
     check_bank_account,
     check_household,
     check_income,
-    check_member,
     check_village,
 )
 from registry.domain.visibility import WRITER_ROLES, sees_full_id_numbers
@@ -43,7 +42,8 @@ class Context:
     today: date
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
+    """The current time in UTC."""
     return datetime.now(UTC)
 
 
@@ -63,6 +63,29 @@ async def require_village_in_scope(session: AsyncSession, ctx: Context, code: st
         raise _out_of_scope()
     division = await repository.get_division(session, code)
     check_village(code, division.level if division else None)
+
+
+def scope_prefix(principal: Principal, division: str | None) -> str:
+    """The division prefix a list or export covers: ``division`` narrowed to the caller's jurisdiction."""
+    scope = division or principal.jurisdiction
+    try:
+        divisions.level(scope)
+    except ValueError:  # 12 digits naming no division (000000000000): a 422, not a 500
+        raise InvalidInput(
+            "invalid-division-code",
+            "division names no division",
+            "division 不是有效的区划代码",
+            field="division",
+        ) from None
+    if not principal.covers(scope) and not divisions.contains(scope, principal.jurisdiction):
+        raise Forbidden(
+            "outside-jurisdiction",
+            "the division is outside your jurisdiction",
+            "该行政区划不在您的管辖范围内",
+            field="division",
+        )
+    # A filter wider than the jurisdiction is narrowed to the jurisdiction.
+    return max(divisions.prefix(scope), divisions.prefix(principal.jurisdiction), key=len)
 
 
 async def load_visible(session: AsyncSession, principal: Principal, household_id: str) -> Household:
@@ -143,7 +166,7 @@ def _apply_bank(household: Household, bank: BankAccountDraft | None, pii: PiiCip
     household.bank_holder_hash = pii.blind_index(bank.holder_id_number)
 
 
-async def _flush_guarded(session: AsyncSession) -> None:
+async def flush_guarded(session: AsyncSession) -> None:
     """Flush; a unique index that loses a race becomes a 409, not a 500."""
     try:
         await session.flush()
@@ -162,7 +185,7 @@ async def register_household(
     await require_village_in_scope(session, ctx, draft.division_code)
     draft = check_household(draft, ctx.today, ctx.limits)
     await ensure_people_unregistered(session, ctx, draft.members)
-    now = _now()
+    now = now_utc()
     household = Household(
         id=new_id(),
         division_code=draft.division_code,
@@ -190,7 +213,7 @@ async def register_household(
         await _ensure_card_free(session, ctx, household.bank_account_hash, household.id)
     members = [member_row(m, household.id, ctx.pii, now) for m in draft.members]
     repository.add_household(session, household, members)
-    await _flush_guarded(session)
+    await flush_guarded(session)
     emit(
         session,
         HouseholdRegistered(household=household_facts(household, members)),
@@ -201,7 +224,8 @@ async def register_household(
     return household, members
 
 
-async def _claim(session: AsyncSession, household: Household, if_match: int) -> None:
+async def claim(session: AsyncSession, household: Household, if_match: int) -> None:
+    """Take the next version iff the household is still at ``if_match`` (412 otherwise)."""
     if household.version != if_match or not await repository.claim_version(session, household.id, if_match):
         raise PreconditionFailed(
             "version-mismatch",
@@ -233,7 +257,7 @@ async def update_household(
         hashes = {m.id_number_hash for m in members}
         bank = check_bank_account(bank, lambda number: ctx.pii.blind_index(number) in hashes)
         await _ensure_card_free(session, ctx, ctx.pii.blind_index(bank.account_number), household_id)
-    await _claim(session, household, if_match)
+    await claim(session, household, if_match)
     simple = ("division_code", "address", "annual_net_income_fen", "assistance_plan")
     for name in simple:
         value = getattr(patch, name)
@@ -252,8 +276,8 @@ async def update_household(
     if patch.results is not None:
         household.results = [r.model_dump(mode="json") for r in patch.results]
     _apply_bank(household, bank, ctx.pii)
-    _touch(household, members, ctx)
-    await _flush_guarded(session)
+    touch(household, members, ctx)
+    await flush_guarded(session)
     emit(
         session,
         HouseholdUpdated(
@@ -266,81 +290,9 @@ async def update_household(
     return household, members
 
 
-def _touch(household: Household, members: list[Member], ctx: Context) -> None:
+def touch(household: Household, members: list[Member], ctx: Context) -> None:
+    """Refresh the derived counts and the who/when of the last change."""
     household.members_count = len(members)
     household.per_capita_income_fen = household.annual_net_income_fen // max(len(members), 1)
-    household.updated_at = _now()
+    household.updated_at = now_utc()
     household.updated_by = ctx.principal.subject
-
-
-async def add_member(
-    session: AsyncSession, ctx: Context, household_id: str, addition: MemberAddition, if_match: int | None
-) -> tuple[Household, list[Member], Member]:
-    """Add one member (not a second head, not a person of another household)."""
-    ctx.principal.require_role(*WRITER_ROLES)
-    household = await load_visible(session, ctx.principal, household_id)
-    members = await repository.get_members(session, household_id)
-    draft = check_member(
-        MemberDraft.model_validate(addition.model_dump(exclude={"reason"})), "member", ctx.today
-    )
-    if len(members) + 1 > ctx.limits.max_members:
-        raise InvalidInput(
-            "too-many-members",
-            f"a household has at most {ctx.limits.max_members} members",
-            f"每户成员不超过 {ctx.limits.max_members} 人",
-            field="members",
-        )
-    if draft.relation.value == "head":
-        raise InvalidInput("head-count", "the household already has a head", "该户已有户主", field="relation")
-    await ensure_people_unregistered(session, ctx, [draft], field_prefix="")
-    await _claim(session, household, household.version if if_match is None else if_match)
-    member = member_row(draft, household_id, ctx.pii, _now())
-    session.add(member)
-    members.append(member)
-    _touch(household, members, ctx)
-    await _flush_guarded(session)
-    emit(
-        session,
-        MemberAdded(household=household_facts(household, members), member_id=member.id),
-        household.id,
-        ctx.principal.subject,
-        addition.reason,
-    )
-    return household, members, member
-
-
-async def remove_member(
-    session: AsyncSession, ctx: Context, household_id: str, member_id: str, reason: str, if_match: int | None
-) -> tuple[Household, list[Member]]:
-    """Remove a member; the head stays (change the head by PATCHing relations is not allowed here)."""
-    ctx.principal.require_role(*WRITER_ROLES)
-    household = await load_visible(session, ctx.principal, household_id)
-    members = await repository.get_members(session, household_id)
-    target = next((m for m in members if m.id == member_id), None)
-    if target is None:
-        raise NotFound("member", member_id, "成员")
-    if target.relation == "head":
-        raise InvalidInput(
-            "head-required", "the head of household cannot be removed", "不能删除户主", field="member_id"
-        )
-    if household.bank_holder_hash is not None and target.id_number_hash == household.bank_holder_hash:
-        # The card holder must be a member (一卡一户): change the bank account first.
-        raise InvalidInput(
-            "holder-not-member",
-            "the bank card holder cannot be removed; change the household's bank account first",
-            "不能删除持卡人，请先变更本户银行账户",
-            field="member_id",
-        )
-    await _claim(session, household, household.version if if_match is None else if_match)
-    await repository.delete_member(session, member_id)
-    members = [m for m in members if m.id != member_id]
-    _touch(household, members, ctx)
-    await _flush_guarded(session)
-    emit(
-        session,
-        MemberRemoved(household=household_facts(household, members), member_id=member_id),
-        household.id,
-        ctx.principal.subject,
-        reason,
-    )
-    return household, members

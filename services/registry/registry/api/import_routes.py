@@ -10,29 +10,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
-from jzkit.deps import get_session
 from jzkit.errors import InvalidInput
 from jzkit.idempotency import replay_or_run, request_hash
 from jzkit.pagination import decode_cursor, encode_cursor
 from jzkit.web import language
 from registry import import_repository as repo
-from registry.api.deps import ContextDep, CurrentUser, RuntimeDep, SettingsDep
+from registry.api.deps import ContextDep, CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from registry.domain.visibility import WRITER_ROLES
 from registry.exports.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-from registry.exports.streams import csv_stream, export_prefix, xlsx_stream
+from registry.exports.streams import csv_stream, xlsx_stream
 from registry.imports import jobs, uploads
 from registry.imports.runner import ImportRunner, import_directory
 from registry.imports.template import template_csv, template_xlsx
+from registry.service import scope_prefix
 from registry.settings import RegistrySettings
 
 router = APIRouter(prefix="/api/v1")
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-# Committed before the response is sent, so a client (or the runner) reading the job finds it.
-CommittedSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ERRORS_PAGE_MAX = 1000
 _MULTIPART_OVERHEAD = 64 * 1024
 _UPLOAD_BODY = {
@@ -89,7 +86,7 @@ async def _accept(request: Request, settings: RegistrySettings, directory: Path)
 )
 async def create_import(
     request: Request,
-    session: CommittedSession,
+    session: SessionDep,
     ctx: ContextDep,
     settings: SettingsDep,
     runtime: RuntimeDep,
@@ -135,7 +132,7 @@ async def import_template_xlsx(_user: CurrentUser) -> Response:
 
 
 @router.get("/jobs/{job_id}", response_model=jobs.JobOut, tags=["imports"])
-async def get_job(request: Request, job_id: str, session: CommittedSession, user: CurrentUser) -> jobs.JobOut:
+async def get_job(request: Request, job_id: str, session: SessionDep, user: CurrentUser) -> jobs.JobOut:
     """A job's status, progress, counts and first row errors (404 outside the caller's jurisdiction)."""
     job = await jobs.visible_job(session, user, job_id)
     errors = await repo.error_page(session, job.id, 0, jobs.ERRORS_IN_JOB + 1)
@@ -148,7 +145,7 @@ async def get_job(request: Request, job_id: str, session: CommittedSession, user
 async def list_job_errors(
     request: Request,
     job_id: str,
-    session: CommittedSession,
+    session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
     cursor: str | None = None,
@@ -175,7 +172,7 @@ def _export(
     status: str | None,
     fmt: str,
 ) -> StreamingResponse:
-    prefix = export_prefix(ctx.principal, division)
+    prefix = scope_prefix(ctx.principal, division)
     stream = csv_stream if fmt == "csv" else xlsx_stream
     body: AsyncIterator[bytes] = stream(
         runtime.sessions, ctx.principal, ctx.pii, prefix, status, settings.export_page_households

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from jzkit import divisions as division_codes
 from jzkit.errors import Forbidden, InvalidInput
 from jzkit.idempotency import replay_or_run, request_hash
 from jzkit.idnumber import InvalidIdNumber, parse
 from jzkit.pagination import decode_cursor, encode_cursor, etag, parse_if_match
-from registry import divisions, repository, service
+from registry import divisions, member_service, repository, service
 from registry.api.deps import ContextDep, CurrentUser, SessionDep, SettingsDep
 from registry.domain.changes import HouseholdPatch, MemberAddition
 from registry.domain.household import HouseholdDraft
@@ -88,25 +87,7 @@ async def list_households(
 ) -> HouseholdPage:
     """Households inside the caller's jurisdiction (and ``division`` if given), oldest first."""
     principal = ctx.principal
-    scope = division or principal.jurisdiction
-    try:
-        division_codes.level(scope)
-    except ValueError:  # 12 digits, but naming no division (000000000000): a 422, not a 500
-        raise InvalidInput(
-            "invalid-division-code",
-            "division names no division",
-            "division 不是有效的区划代码",
-            field="division",
-        ) from None
-    if not principal.covers(scope) and not division_codes.contains(scope, principal.jurisdiction):
-        raise Forbidden(
-            "outside-jurisdiction",
-            "the division is outside your jurisdiction",
-            "该行政区划不在您的管辖范围内",
-            field="division",
-        )
-    # A wider filter than the jurisdiction is narrowed to the jurisdiction.
-    prefix = max(division_codes.prefix(scope), division_codes.prefix(principal.jurisdiction), key=len)
+    prefix = service.scope_prefix(principal, division)
     id_hash = None
     if id_number:
         if not sees_full_id_numbers(principal.role):
@@ -168,7 +149,7 @@ async def add_member(
     version = parse_if_match(if_match, required=False)
 
     async def run() -> tuple[int, dict[str, Any]]:
-        household, members, _ = await service.add_member(session, ctx, household_id, addition, version)
+        household, members, _ = await member_service.add_member(session, ctx, household_id, addition, version)
         return 201, household_out(household, members, ctx.principal, ctx.pii).model_dump(mode="json")
 
     fingerprint = request_hash(f"POST /households/{household_id}/members", await request.body())
@@ -189,5 +170,7 @@ async def remove_member(
 ) -> JSONResponse:
     """Remove a member (not the head); ``reason`` is required and goes to the audit log."""
     version = parse_if_match(if_match, required=False)
-    household, members = await service.remove_member(session, ctx, household_id, member_id, reason, version)
+    household, members = await member_service.remove_member(
+        session, ctx, household_id, member_id, reason, version
+    )
     return _household_response(household_out(household, members, ctx.principal, ctx.pii))

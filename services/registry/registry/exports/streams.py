@@ -11,29 +11,14 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 
-from jzkit import divisions
 from jzkit.auth import Principal
 from jzkit.db import SessionFactory
-from jzkit.errors import Forbidden
 from jzkit.pii import PiiCipher
 from registry import import_repository as repo
 from registry.exports.rows import from_stored, sheet_rows
 from registry.exports.sheets import XlsxWriter, csv_bytes
 
 _BLOCK = 1 << 16
-
-
-def export_prefix(principal: Principal, division: str | None) -> str:
-    """The division prefix to export: ``division`` narrowed to the caller's jurisdiction."""
-    scope = division or principal.jurisdiction
-    if not principal.covers(scope) and not divisions.contains(scope, principal.jurisdiction):
-        raise Forbidden(
-            "outside-jurisdiction",
-            "the division is outside your jurisdiction",
-            "该行政区划不在您的管辖范围内",
-            field="division",
-        )
-    return max(divisions.prefix(scope), divisions.prefix(principal.jurisdiction), key=len)
 
 
 async def _pages(

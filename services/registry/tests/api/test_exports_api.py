@@ -19,7 +19,7 @@ from jzkit.db import make_engine, make_session_factory, unit_of_work
 from jzkit.messaging.bus import InProcessBus
 from jzkit.migrate import upgrade
 from jzkit.settings import CommonSettings
-from registry import divisions, repository
+from registry import MIGRATIONS_DIR, divisions, repository
 from registry.app import create_app
 from registry.domain.household import HouseholdDraft
 from registry.exports.rows import from_draft, sheet_rows
@@ -29,7 +29,6 @@ from registry.seed import world_csv
 from registry.settings import RegistrySettings
 from registry.synth import Synthesizer
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
 COMMON = CommonSettings()
 USERS = {
     "clerk": (Role.VILLAGE_CLERK, "510822104201"),
@@ -79,7 +78,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated database with the demo divisions, made once and copied for each test."""
     path = tmp_path_factory.mktemp("exports") / "template.db"
     url = f"sqlite+aiosqlite:///{path}"
-    upgrade(SERVICE_DIR, url)
+    upgrade(MIGRATIONS_DIR, url)
 
     async def load() -> None:
         engine = make_engine(url)

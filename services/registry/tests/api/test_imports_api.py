@@ -25,7 +25,7 @@ from jzkit.migrate import upgrade
 from jzkit.pii import PiiCipher
 from jzkit.runtime import ServiceRuntime
 from jzkit.settings import CommonSettings
-from registry import divisions, repository
+from registry import MIGRATIONS_DIR, divisions, repository
 from registry.app import create_app
 from registry.domain.household import HouseholdDraft
 from registry.domain.vocabulary import Relation
@@ -39,7 +39,6 @@ from registry.seed import world_csv
 from registry.settings import RegistrySettings
 from registry.synth import Synthesizer
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
 COMMON = CommonSettings()
 LUCHANG, XINGLONG, CHABA, QIAOZHUANG, COUNTY = (
     "510822104201",
@@ -69,7 +68,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated database with the demo divisions, made once and copied for each test."""
     path = tmp_path_factory.mktemp("imports") / "template.db"
     url = f"sqlite+aiosqlite:///{path}"
-    upgrade(SERVICE_DIR, url)
+    upgrade(MIGRATIONS_DIR, url)
 
     async def load() -> None:
         engine = make_engine(url)

@@ -19,7 +19,7 @@ from jzkit.pii import PiiCipher
 from jzkit.runtime import ServiceRuntime
 from jzkit.settings import CommonSettings
 from jzkit.testing.pg import recreate_database, with_database
-from registry import divisions, import_repository, repository
+from registry import MIGRATIONS_DIR, divisions, import_repository, repository
 from registry.events.publish import household_facts
 from registry.exports.rows import from_draft, sheet_rows
 from registry.exports.sheets import csv_bytes
@@ -31,7 +31,6 @@ from registry.synth import Synthesizer
 
 pytestmark = pytest.mark.stack
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
 HOUSEHOLDS = 2000
 COUNTY = "510822000000"
 
@@ -42,7 +41,7 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
     name = f"jz_import_{uuid.uuid4().hex[:10]}"
     asyncio.run(recreate_database(pg_admin_url, name))
     url = with_database(pg_admin_url, name, "postgresql+asyncpg")
-    upgrade(SERVICE_DIR, url)
+    upgrade(MIGRATIONS_DIR, url)
 
     async def seed() -> None:
         engine = make_engine(url)
