@@ -12,6 +12,19 @@ _CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
+def _group_sums(at: int, width: int) -> dict[str, int]:
+    """Weighted sum of every ``width``-digit group starting at digit ``at``."""
+    weights = _WEIGHTS[at : at + width]
+    groups = (f"{n:0{width}d}" for n in range(10**width))
+    return {g: sum(int(d) * w for d, w in zip(g, weights, strict=True)) for g in groups}
+
+
+# The check character is computed for every member of a province-sized import: six look-ups of
+# 3-digit groups cost a third of seventeen int() calls.
+_S0, _S1, _S2, _S3, _S4 = (_group_sums(at, 3) for at in range(0, 15, 3))
+_S5 = _group_sums(15, 2)
+
+
 @dataclass(frozen=True)
 class ResidentId:
     """A valid ID number and what it encodes."""
@@ -31,6 +44,13 @@ class InvalidIdNumber(ValueError):
 
 def check_character(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    f = first17
+    if len(f) == len(_WEIGHTS):
+        try:
+            total = _S0[f[:3]] + _S1[f[3:6]] + _S2[f[6:9]] + _S3[f[9:12]] + _S4[f[12:15]] + _S5[f[15:]]
+            return _CHECK_CHARS[total % 11]
+        except KeyError:
+            pass  # not 17 ASCII digits: the digit-by-digit sum below accepts or refuses it as before
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 

@@ -21,7 +21,8 @@ class PiiCipher:
             raise ValueError("pii key must be at least 32 bytes (base64)")
         # Separate keys for encryption and matching, so one cannot stand in for the other.
         self._aead = AESGCM(hmac.digest(master, b"jingzhun/pii/encrypt", "sha256"))
-        self._index_key = hmac.digest(master, b"jingzhun/pii/blind-index", "sha256")
+        # Keyed once; each index copies this state (what hmac.new would rebuild from the key every time).
+        self._index_mac = hmac.new(hmac.digest(master, b"jingzhun/pii/blind-index", "sha256"), None, hashlib.sha256)
 
     def encrypt(self, plaintext: str) -> str:
         """Random-nonce AES-256-GCM, base64 (nonce || ciphertext || tag)."""
@@ -35,4 +36,6 @@ class PiiCipher:
 
     def blind_index(self, plaintext: str) -> str:
         """HMAC-SHA256 hex of the normalised value: equal inputs, equal index."""
-        return hmac.new(self._index_key, plaintext.encode(), hashlib.sha256).hexdigest()
+        mac = self._index_mac.copy()
+        mac.update(plaintext.encode())
+        return mac.hexdigest()

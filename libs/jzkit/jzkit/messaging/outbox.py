@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jzkit.contracts.envelope import CloudEvent
+from jzkit.contracts.envelope import CloudEvent, EncodedEvent
 from jzkit.messaging.tables import OutboxMessage
 
 
@@ -22,7 +22,7 @@ def record_event(session: AsyncSession, event: CloudEvent) -> OutboxMessage:
     return row
 
 
-def outbox_row_values(event: CloudEvent) -> dict[str, object]:
+def outbox_row_values(event: CloudEvent | EncodedEvent) -> dict[str, object]:
     """Column values for bulk inserts of outbox rows (imports write thousands at once)."""
     return {
         "event_id": event.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jzkit import idnumber
-from jzkit.contracts.envelope import make_event
+from jzkit.contracts.envelope import encode_event
 from jzkit.contracts.registry import HouseholdFacts, HouseholdRegistered
 from jzkit.ids import new_id
 from jzkit.messaging.outbox import outbox_row_values
@@ -138,7 +138,7 @@ def new_household(
     household = household_values(draft, pii, actor, now)
     household_id = str(household["id"])
     members = [member_values(m, household_id, pii, now) for m in draft.members]
-    event = make_event(
+    event = encode_event(
         HouseholdRegistered(household=registered_facts(draft, household, members)),
         source=SOURCE,
         subject=f"household/{household_id}",

@@ -5,25 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from jzkit.auth import Principal, Role
-from jzkit.db import make_engine, make_session_factory, unit_of_work
-from jzkit.migrate import upgrade
-from jzkit.pii import PiiCipher
-from jzkit.runtime import ServiceRuntime
-from jzkit.settings import CommonSettings
 from jzkit.testing.pg import recreate_database, with_database
-from registry import MIGRATIONS_DIR, divisions, import_repository, repository
+from registry import divisions, import_repository, repository
 from registry.events.publish import household_facts
 from registry.exports.rows import from_draft, sheet_rows
 from registry.exports.sheets import csv_bytes
-from registry.imports import jobs, uploads
 from registry.imports.runner import ImportRunner
 from registry.seed import world_csv
 from registry.settings import RegistrySettings
@@ -32,53 +25,35 @@ from registry.synth import Synthesizer
 pytestmark = pytest.mark.stack
 
 HOUSEHOLDS = 2000
-COUNTY = "510822000000"
+Helper = Callable[..., Any]  # ``prepare_database``, ``open_runner``, ``queue_import`` (conftest.py)
 
 
 @pytest.fixture(scope="module")
-def pg_url(pg_admin_url: str) -> Iterator[str]:
-    """A migrated throwaway registry database with the demo divisions."""
+def pg_url(pg_admin_url: str, prepare_database: Helper) -> Iterator[str]:
+    """A migrated throwaway registry database with the demo divisions, dropped at the end."""
     name = f"jz_import_{uuid.uuid4().hex[:10]}"
     asyncio.run(recreate_database(pg_admin_url, name))
     url = with_database(pg_admin_url, name, "postgresql+asyncpg")
-    upgrade(MIGRATIONS_DIR, url)
-
-    async def seed() -> None:
-        engine = make_engine(url)
-        async with unit_of_work(make_session_factory(engine)) as session:
-            await repository.upsert_divisions(session, divisions.parse_csv(world_csv()))
-        await engine.dispose()
-
-    asyncio.run(seed())
+    prepare_database(url)
     yield url
+    asyncio.run(_drop_database(pg_admin_url, name))
 
-    async def drop() -> None:
-        conn = await asyncpg.connect(pg_admin_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
-    asyncio.run(drop())
+async def _drop_database(admin_url: str, name: str) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
-async def runner(pg_url: str, tmp_path: Path) -> AsyncIterator[ImportRunner]:
-    common = CommonSettings()
+async def runner(pg_url: str, tmp_path: Path, open_runner: Helper) -> AsyncIterator[ImportRunner]:
     settings = RegistrySettings(
         database_url=pg_url, import_dir=tmp_path / "imports", import_chunk_households=500
     )
-    engine = make_engine(pg_url)
-    runtime = ServiceRuntime(
-        name="registry",
-        common=common,
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        pii=PiiCipher(common.pii_key.get_secret_value()),
-    )
-    yield ImportRunner(runtime, settings)
-    await engine.dispose()
+    async with open_runner(settings) as running:
+        yield running
 
 
 def household_file(tmp_path: Path) -> tuple[Path, int]:
@@ -93,27 +68,17 @@ def household_file(tmp_path: Path) -> tuple[Path, int]:
     return path, members
 
 
-async def run_file(runner: ImportRunner, path: Path) -> str:
-    principal = Principal(subject="county", role=Role.COUNTY_APPROVER, jurisdiction=COUNTY)
-    settings = runner.settings
-    handle = path.open("rb")
+@pytest.fixture
+def run_file(queue_import: Helper) -> Callable[[ImportRunner, Path], Any]:
+    """``await run_file(runner, path)``: import the file as the county approver; returns the job's id."""
 
-    async def read(size: int) -> bytes:
-        return handle.read(size)
+    async def run(runner: ImportRunner, path: Path) -> str:
+        with path.open("rb") as handle:
+            job_id: str = await queue_import(runner, "county", path.name, handle)
+        await runner.run_job(job_id)
+        return job_id
 
-    with handle:
-        stored = await uploads.accept(
-            read,
-            path.name,
-            runner.directory,
-            settings.import_max_bytes,
-            settings.import_max_uncompressed_bytes,
-        )
-    async with unit_of_work(runner.runtime.sessions) as session:
-        job = jobs.create_job(session, principal, stored, runner.directory)
-    assert await runner.claim(job.id)
-    await runner.run_job(job.id)
-    return job.id
+    return run
 
 
 async def job_row(conn: asyncpg.Connection, job_id: str) -> asyncpg.Record:
@@ -121,7 +86,7 @@ async def job_row(conn: asyncpg.Connection, job_id: str) -> asyncpg.Record:
 
 
 async def test_copy_path_imports_and_reimport_changes_nothing(
-    runner: ImportRunner, pg_url: str, tmp_path: Path
+    runner: ImportRunner, pg_url: str, tmp_path: Path, run_file: Helper
 ) -> None:
     path, members = household_file(tmp_path)
     conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
@@ -164,7 +129,7 @@ async def test_copy_path_imports_and_reimport_changes_nothing(
 
 
 async def test_a_chunk_that_loses_a_uniqueness_race_is_retried(
-    runner: ImportRunner, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: ImportRunner, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_file: Helper
 ) -> None:
     # The first look-up misses what a concurrent registration committed a moment earlier: COPY then
     # meets the unique index, the chunk is rolled back and done again, and finds it "unchanged".
