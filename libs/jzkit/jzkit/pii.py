@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from jzkit.randomness import random_bytes
 
 _NONCE_BYTES = 12
 
@@ -22,11 +23,13 @@ class PiiCipher:
         # Separate keys for encryption and matching, so one cannot stand in for the other.
         self._aead = AESGCM(hmac.digest(master, b"jingzhun/pii/encrypt", "sha256"))
         # Keyed once; each index copies this state (what hmac.new would rebuild from the key every time).
-        self._index_mac = hmac.new(hmac.digest(master, b"jingzhun/pii/blind-index", "sha256"), None, hashlib.sha256)
+        self._index_mac = hmac.new(
+            hmac.digest(master, b"jingzhun/pii/blind-index", "sha256"), None, hashlib.sha256
+        )
 
     def encrypt(self, plaintext: str) -> str:
         """Random-nonce AES-256-GCM, base64 (nonce || ciphertext || tag)."""
-        nonce = os.urandom(_NONCE_BYTES)
+        nonce = random_bytes(_NONCE_BYTES)
         return base64.b64encode(nonce + self._aead.encrypt(nonce, plaintext.encode(), None)).decode()
 
     def decrypt(self, token: str) -> str:

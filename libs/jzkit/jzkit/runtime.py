@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from jzkit.db import SessionFactory, make_engine, make_session_factory
 from jzkit.messaging.bus import Publisher
 from jzkit.messaging.relay import OutboxRelay
-from jzkit.migrate import head_revision
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings, ServiceSettings, refuse_dev_secrets_outside_embedded
 
@@ -63,6 +62,9 @@ async def service_runtime(
     migrations: Path | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     """Open the engine; with a publisher (embedded mode) run the outbox relay in this process."""
+    # Alembic loads here, not at import: commands that only use the runtime (import, export) skip it.
+    from jzkit.migrate import head_revision
+
     refuse_dev_secrets_outside_embedded(common)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)

@@ -44,7 +44,12 @@ class CloudEvent(BaseModel):
 
 
 def _envelope(
-    data: EventData, source: str, subject: str | None, actor: str | None, reason: str | None, requestid: str | None
+    data: EventData,
+    source: str,
+    subject: str | None,
+    actor: str | None,
+    reason: str | None,
+    requestid: str | None,
 ) -> dict[str, Any]:
     return {
         "source": source,

@@ -77,7 +77,9 @@ def test_encoded_event_is_byte_for_byte_make_event_to_json() -> None:
         has_disabled_member=True,
         single_child=False,
         all_daughters=False,
-        bank_account=BankAccountFacts(bank='农村"信用社\\', account_masked="6267***7458", account_ciphertext="a+/="),
+        bank_account=BankAccountFacts(
+            bank='农村"信用社\\', account_masked="6267***7458", account_ciphertext="a+/="
+        ),
         members=[member, member.model_copy(update={"in_school": "primary"})],
     )
     data = HouseholdRegistered(household=facts)

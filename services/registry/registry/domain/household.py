@@ -154,7 +154,8 @@ def check_member(member: MemberDraft, field: str, today: date) -> MemberDraft:
             "sex-mismatch", f"{field}.sex", "sex does not match the ID number", "性别与身份证号码不符"
         )
     if member.id_number == rid.number and member.birth_date == rid.birth_date:
-        return member  # already normalised (files carry the birth date): a copy would cost more than the checks
+        # Already normalised (import files carry the birth date): a copy would cost more than the checks.
+        return member
     return member.model_copy(update={"id_number": rid.number, "birth_date": rid.birth_date})
 
 
@@ -221,7 +222,7 @@ def check_bank_account(account: BankAccountDraft, is_member: Callable[[str], boo
             "持卡人必须是本户成员",
         )
     if holder == account.holder_id_number:
-        return account
+        return account  # already normalised
     return account.model_copy(update={"holder_id_number": holder})
 
 
