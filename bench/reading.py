@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 PathPicker = Callable[[random.Random], str]
@@ -24,6 +25,8 @@ class LoadResult:
     seconds: float
     p50_ms: float
     p99_ms: float
+    # What went wrong, by HTTP status or exception name, so an error count can be explained.
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -116,6 +119,7 @@ async def run_load(
     """``clients`` concurrent keep-alive connections GET ``paths(rng)`` for ``duration`` seconds."""
     latencies: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()
     warmup = min(duration * WARMUP_SHARE, WARMUP_MAX_SECONDS)
     counting_from = time.perf_counter() + warmup
     stop_at = counting_from + duration
@@ -127,12 +131,15 @@ async def run_load(
         try:
             while (started := time.perf_counter()) < stop_at:
                 try:
-                    ok = await connection.get(paths(rng)) == 200
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    ok = False
+                    status = await connection.get(paths(rng))
+                    kind = str(status)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    kind = type(exc).__name__
                 if started >= counting_from:
                     latencies.append(time.perf_counter() - started)
-                    errors += not ok
+                    if kind != "200":
+                        errors += 1
+                        kinds[kind] += 1
         finally:
             connection.close()
 
@@ -145,6 +152,7 @@ async def run_load(
         seconds=duration,
         p50_ms=percentile(latencies, 0.50) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
+        error_kinds=dict(kinds),
     )
 
 

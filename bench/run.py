@@ -199,5 +199,5 @@ def read_lines(report: Report, stack: Stack, clients: int, duration: float) -> N
     report.notes.append(
         f"read: {clients} clients, {duration:g} s per phase over {len(ids):,} random households"
         f" (county_approver token: ID numbers decrypted); baseline errors: healthz {healthz.errors},"
-        f" registry direct {direct.errors}"
+        f" registry direct {direct.errors}; gateway error kinds {via_gateway.error_kinds or 'none'}"
     )
