@@ -17,6 +17,10 @@ class ServiceSpec:
     name: str
     package: str
     database: str
+    # Services with an outbox get a relay process; consumers get a consumer process (stack mode)
+    # and an in-process subscription (embedded mode).
+    publishes: bool = True
+    consumes: bool = False
 
     @property
     def migrations(self) -> Path:

@@ -37,10 +37,11 @@ def stack_environment(data_dir: Path) -> dict[str, str]:
 
 
 def commands() -> list[list[str]]:
-    """One process per service, one relay per service, then the gateway."""
+    """One process per service, a relay per publishing service, a consumer per consuming one, the gateway."""
     exe = [sys.executable, "-m", "jingzhun"]
     procs = [[*exe, "serve", name] for name in SERVICES]
-    procs += [[*exe, "relay", name] for name in SERVICES]
+    procs += [[*exe, "relay", name] for name, spec in SERVICES.items() if spec.publishes]
+    procs += [[*exe, "consume", name] for name, spec in SERVICES.items() if spec.consumes]
     procs.append([*exe, "serve", "gateway"])
     return procs
 
