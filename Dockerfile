@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Jingzhun process; the command picks which one:
-#   migrate [service] | serve <service>|gateway | relay <service> --metrics-port P
+#   migrate [service] | serve <service>|gateway | relay|consume <service> --metrics-port P
 # Build: docker build -t jingzhun:local .   (see deploy/README.md)
 FROM python:3.11-slim
 
@@ -35,7 +35,7 @@ RUN groupadd --system --gid 10001 jingzhun \
 WORKDIR /app
 USER 10001:10001
 
-# Gateway 8000, registry 8001, registry relay metrics 8101.
-EXPOSE 8000 8001 8101
+# Gateway 8000, registry 8001, registry relay metrics 8101, audit 8004, audit consumer metrics 8104.
+EXPOSE 8000 8001 8101 8004 8104
 ENTRYPOINT ["python", "-m", "jingzhun"]
 CMD ["serve", "gateway"]

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from bench import importing, reading
 from bench.report import Line, Report
 from jingzhun.catalog import SERVICES
-from jingzhun.stack import PG_BASE
+from jingzhun.stack import PG_BASE, service_keys
 from jzkit.auth import Role
 from jzkit.pgadmin import recreate_database, with_database
 from jzkit.pii import PiiCipher
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             label="bench",
             relays=False,  # nobody consumes here; the read phases measure the request path alone
         )
+        stack.env.update(service_keys())  # the audit service refuses its dev signer key
         try:
             stack.setup()
             stack.start()

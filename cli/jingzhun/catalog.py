@@ -39,6 +39,10 @@ class ServiceSpec:
         """The service's FastAPI app."""
         return importlib.import_module(f"{self.package}.app").create_app(**kwargs)
 
+    def consumer(self) -> Any:
+        """The service's ``events.consume`` module: ``CONSUMER``, ``PATTERNS`` and ``handle``."""
+        return importlib.import_module(f"{self.package}.events.consume")
+
     @property
     def env_prefix(self) -> str:
         """Environment prefix of this service's settings."""
@@ -47,4 +51,5 @@ class ServiceSpec:
 
 SERVICES: dict[str, ServiceSpec] = {
     "registry": ServiceSpec(name="registry", package="registry", database="jz_registry"),
+    "audit": ServiceSpec(name="audit", package="audit", database="jz_audit", publishes=False, consumes=True),
 }

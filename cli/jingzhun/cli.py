@@ -86,6 +86,16 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consume(args: argparse.Namespace) -> int:
+    """Stack mode: feed one service's RabbitMQ queue into its inbox-guarded handler."""
+    from jingzhun.consume import run_consumer
+
+    common = get_common_settings()
+    logs.configure(f"{args.name}-consumer", common.log_level, as_json=common.log_json)
+    asyncio.run(run_consumer(args.name, args.metrics_port))
+    return 0
+
+
 def cmd_stack(_: argparse.Namespace) -> int:
     """Every process of stack mode, on PostgreSQL and RabbitMQ on localhost."""
     from jingzhun.stack import run_stack
@@ -169,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=list(SERVICES))
     p.add_argument("--metrics-port", type=int, default=None)
     p.set_defaults(func=cmd_relay)
+    p = sub.add_parser("consume", help="consume a service's queue from RabbitMQ (stack mode)")
+    p.add_argument("name", choices=[name for name, spec in SERVICES.items() if spec.consumes])
+    p.add_argument("--metrics-port", type=int, default=None)
+    p.set_defaults(func=cmd_consume)
     sub.add_parser("stack", help="all processes against PostgreSQL and RabbitMQ").set_defaults(func=cmd_stack)
     p = sub.add_parser("token", help="print a bearer token for a demo user, signed with the configured key")
     p.add_argument("username")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -21,7 +22,15 @@ def build() -> FastAPI:
     """The gateway app with every service mounted in-process behind it."""
     common = get_common_settings()
     bus = InProcessBus()
-    services = {name: spec.create_app(common=common, publisher=bus) for name, spec in SERVICES.items()}
+    services = {}
+    # Consumers first: the gateway starts lifespans in this order, so they subscribe before any relay runs.
+    for name, spec in sorted(SERVICES.items(), key=lambda item: not item[1].consumes):
+        wiring: dict[str, Any] = {}
+        if spec.publishes:
+            wiring["publisher"] = bus
+        if spec.consumes:
+            wiring["subscriber"] = bus
+        services[name] = spec.create_app(common=common, **wiring)
     return create_gateway(gateway_settings(), common, embedded=services)
 
 

@@ -16,6 +16,14 @@ from jingzhun.catalog import SERVICES
 PG_BASE = os.environ.get("JZ_STACK_PG_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432")
 
 
+def service_keys() -> dict[str, str]:
+    """Fresh keys the services refuse to run without outside embedded mode (the audit signer key)."""
+    from audit.domain.note import Signer
+    from audit.settings import AuditSettings
+
+    return {"JZ_AUDIT_SIGNER_KEY": Signer.generate(AuditSettings().origin).signer_key}
+
+
 def stack_environment(data_dir: Path) -> dict[str, str]:
     """Env for stack processes: stack mode, one database per service, generated keys kept in var/."""
     env = dict(os.environ)
@@ -30,6 +38,11 @@ def stack_environment(data_dir: Path) -> dict[str, str]:
             f"JZ_PII_KEY={base64.b64encode(secrets.token_bytes(32)).decode()}\n"
         )
         keys.chmod(0o600)
+    # Appended separately so a var/stack.env written before a service needed its key gains it too.
+    missing = {k: v for k, v in service_keys().items() if f"{k}=" not in keys.read_text()}
+    if missing:
+        with keys.open("a") as out:
+            out.writelines(f"{name}={value}\n" for name, value in missing.items())
     for line in keys.read_text().splitlines():
         name, _, value = line.partition("=")
         env.setdefault(name, value)

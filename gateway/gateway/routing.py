@@ -9,6 +9,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/imports", "registry"),
     ("/api/v1/exports", "registry"),
     ("/api/v1/jobs", "registry"),
+    ("/api/v1/audit", "audit"),
 )
 
 

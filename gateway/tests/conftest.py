@@ -19,7 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+import audit
 import registry
+from audit.app import create_app as create_audit
+from audit.settings import AuditSettings
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from jzkit.contracts.envelope import CloudEvent
@@ -66,6 +69,13 @@ def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(registry.MIGRATIONS_DIR, sqlite_url(path))
     asyncio.run(_seed(sqlite_url(path)))
     assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def audit_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("audit") / "template.db"
+    upgrade(audit.MIGRATIONS_DIR, sqlite_url(path))
     return path
 
 
@@ -140,9 +150,11 @@ class Api:
 
 
 @pytest.fixture
-async def api(registry_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
+async def api(registry_template: Path, audit_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
     db = tmp_path / "registry.db"
     shutil.copyfile(registry_template, db)
+    audit_db = tmp_path / "audit.db"
+    shutil.copyfile(audit_template, audit_db)
     common = common_settings()
     bus = InProcessBus()
     recorder = EventRecorder()
@@ -150,7 +162,12 @@ async def api(registry_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
     registry_app = create_registry(
         settings=RegistrySettings(database_url=sqlite_url(db)), common=common, publisher=bus
     )
-    app = create_gateway(GatewaySettings(), common, embedded={"registry": registry_app})
+    audit_app = create_audit(
+        settings=AuditSettings(database_url=sqlite_url(audit_db)), common=common, subscriber=bus
+    )
+    # Audit first: it subscribes in its lifespan, before the registry's relay can publish.
+    embedded = {"audit": audit_app, "registry": registry_app}
+    app = create_gateway(GatewaySettings(), common, embedded=embedded)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

@@ -25,6 +25,7 @@ from unittest import mock
 
 import pytest
 import yaml
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
@@ -45,14 +46,23 @@ def env_names(cls: type[BaseSettings]) -> set[str]:
     return {f"{prefix}{name}".upper() for name in cls.model_fields}
 
 
+# Processes that serve only metrics (no API): their port is the service's port + the offset.
+METRICS_ONLY = ("relay", "consume")
+
+
 @dataclass(frozen=True)
 class Process:
-    """A Jingzhun process as the CLI sees it: ``serve``/``relay``/``migrate`` and its service."""
+    """A Jingzhun process as the CLI sees it: ``serve``/``relay``/``consume``/``migrate`` and its service."""
 
     command: str
     name: str | None
     services: tuple[str, ...]
     metrics_port: int | None
+
+    @property
+    def metrics_only(self) -> bool:
+        """A relay or consumer: no API, its one port serves Prometheus metrics."""
+        return self.command in METRICS_ONLY
 
 
 def _parse_process(argv: list[str]) -> Process:
@@ -68,7 +78,7 @@ def _parse_process(argv: list[str]) -> Process:
         pytest.fail(f"`jingzhun {shlex.join(rest)}` is refused by the CLI: {stderr.getvalue().strip()}")
     if args.command == "migrate":
         return Process("migrate", None, tuple(args.services or SERVICES), None)
-    assert args.command in ("serve", "relay"), f"{rest}: not a process a deployment runs"
+    assert args.command in ("serve", *METRICS_ONLY), f"{rest}: not a process a deployment runs"
     return Process(args.command, args.name, (), getattr(args, "metrics_port", None))
 
 
@@ -78,13 +88,26 @@ class CodeFacts:
 
     services: dict[str, ServiceSpec]
     settings_classes: dict[str, type[BaseSettings]]  # "common", "gateway", then each service
-    relay_metrics_offset: int
+    relay_metrics_offset: int  # relays and consumers alike: metrics on the service port + offset
     required_secrets: tuple[str, ...] = ("JZ_JWT_SECRET", "JZ_PII_KEY")
 
     @property
     def env_names(self) -> set[str]:
         """Every env var name some settings class reads."""
         return set().union(*(env_names(cls) for cls in self.settings_classes.values()))
+
+    @property
+    def secret_env_names(self) -> set[str]:
+        """Env var names of the ``SecretStr`` fields (keys): they must come from a Secret / the env file."""
+        names = set(self.required_secrets)
+        for cls in self.settings_classes.values():
+            prefix = str(cls.model_config.get("env_prefix", ""))
+            names |= {
+                f"{prefix}{name}".upper()
+                for name, field in cls.model_fields.items()
+                if field.annotation is SecretStr
+            }
+        return names
 
     process = staticmethod(_parse_process)
 
@@ -99,12 +122,38 @@ class CodeFacts:
         return int(self.settings_classes[name].model_fields["port"].default)
 
     def listening_port(self, process: Process, env: dict[str, str]) -> int:
-        """The port ``process`` serves HTTP on (API or relay metrics), given its env."""
+        """The port ``process`` serves HTTP on (API, or relay/consumer metrics), given its env."""
         assert process.name is not None
         port = int(self.settings(self.settings_classes[process.name], env).port)
-        if process.command == "relay":
+        if process.metrics_only:
             return process.metrics_port or port + self.relay_metrics_offset
         return port
+
+    def default_listening_port(self, process: Process) -> int:
+        """Where ``process`` listens with the settings defaults (metrics-only processes: + offset)."""
+        assert process.name is not None
+        offset = self.relay_metrics_offset if process.metrics_only else 0
+        return self.default_port(process.name) + offset
+
+    @staticmethod
+    def workload(command: str, name: str) -> str:
+        """Compose service and Deployment name: ``<name>``, ``<name>-relay``, ``<name>-consumer``."""
+        return {"serve": name, "relay": f"{name}-relay", "consume": f"{name}-consumer"}[command]
+
+    def expected_processes(self) -> set[tuple[str, str]]:
+        """(command, service) of every long-running process the catalog asks for, gateway included.
+
+        Every service has an API; one with an outbox (``publishes``) a relay; one that
+        ``consumes`` events a consumer.
+        """
+        expected = {("serve", "gateway")}
+        for name, spec in self.services.items():
+            expected.add(("serve", name))
+            if spec.publishes:
+                expected.add(("relay", name))
+            if spec.consumes:
+                expected.add(("consume", name))
+        return expected
 
 
 @pytest.fixture(scope="session")

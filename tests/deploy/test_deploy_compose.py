@@ -58,17 +58,15 @@ def test_every_deployment_yaml_file_parses(repo: Repo) -> None:
 
 
 def test_every_catalog_service_has_its_processes(apps: dict[str, Process], code: CodeFacts) -> None:
-    for name in code.services:
-        assert apps.get(name) is not None and (apps[name].command, apps[name].name) == ("serve", name)
-        relay = apps.get(f"{name}-relay")
-        assert relay is not None and (relay.command, relay.name) == ("relay", name)
+    """An API per service, a relay for each that publishes, a consumer for each that consumes."""
+    for command, name in code.expected_processes():
+        service = code.workload(command, name)
+        process = apps.get(service)
+        assert process is not None, f"no compose service {service} running `{command} {name}`"
+        assert (process.command, process.name) == (command, name), f"{service} runs {process}"
     migrations = [p for p in apps.values() if p.command == "migrate"]
     assert len(migrations) == 1 and set(migrations[0].services) == set(code.services)
-    assert apps.get("gateway") is not None and (apps["gateway"].command, apps["gateway"].name) == (
-        "serve",
-        "gateway",
-    )
-    expected = {*code.services, *(f"{n}-relay" for n in code.services), "gateway"}
+    expected = {code.workload(command, name) for command, name in code.expected_processes()}
     assert {n for n, p in apps.items() if p.command != "migrate"} == expected
 
 
@@ -86,6 +84,10 @@ def test_secrets_come_from_the_env_file(compose: Compose, repo: Repo, code: Code
     raw_env = compose.raw["x-app-env"]
     for secret in code.required_secrets:
         assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", raw_env[secret]), f"{secret} must be required"
+    for name, service in compose.raw["services"].items():  # every key (SecretStr field) too
+        for key, value in (service.get("environment") or {}).items():
+            if key in code.secret_env_names:
+                assert re.fullmatch(rf"\$\{{{key}:\?[^}}]+\}}", str(value)), f"{name}: {key} from .env.stack"
 
 
 def test_processes_load_stack_settings(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
@@ -127,15 +129,12 @@ def test_healthchecks_probe_the_listening_ports(
             assert "healthcheck" not in compose.services[name]
             continue
         port = code.listening_port(process, compose.environment(name))
-        assert process.name is not None
-        assert port == code.default_port(process.name) + (
-            code.relay_metrics_offset if process.command == "relay" else 0
-        ), f"{name}: {port} differs from the settings default"
+        assert port == code.default_listening_port(process), f"{name}: {port} is not the default"
         urls = ANY_URL.findall(" ".join(_words(compose.services[name]["healthcheck"]["test"])))
         assert len(urls) == 1, f"{name}: the healthcheck should fetch one URL"
         url = urlparse(urls[0])
         assert url.port == port, f"{name}: healthcheck on {url.port}, process listens on {port}"
-        assert url.path == ("/metrics" if process.command == "relay" else "/readyz")
+        assert url.path == ("/metrics" if process.metrics_only else "/readyz")
 
 
 def test_only_the_gateway_is_published(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
@@ -199,9 +198,11 @@ def test_startup_order(compose: Compose, apps: dict[str, Process], code: CodeFac
         migrate: {pg_name: "service_healthy"},
         "gateway": {name: "service_healthy" for name in code.services},
     }
-    for name in code.services:
-        needs[name] = {pg_name: "service_healthy", migrate: "service_completed_successfully"}
-        needs[f"{name}-relay"] = {**needs[name], mq_name: "service_healthy"}
+    for command, name in code.expected_processes() - {("serve", "gateway")}:
+        workload = code.workload(command, name)
+        needs[workload] = {pg_name: "service_healthy", migrate: "service_completed_successfully"}
+        if command != "serve":  # relays publish to RabbitMQ, consumers read from it
+            needs[workload][mq_name] = "service_healthy"
     for name, expected in needs.items():
         depends = {k: v["condition"] for k, v in compose.services[name].get("depends_on", {}).items()}
         assert depends == expected, f"{name} depends_on"

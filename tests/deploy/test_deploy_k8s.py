@@ -156,16 +156,18 @@ def test_every_catalog_service_is_deployed(
         if process.command == "migrate":
             assert pod.kind == "Job", f"{pod.name}: migrations run as a Job"
             migrated |= set(process.services)
-    for name in code.services:
-        (api,) = runs.get(("Deployment", "serve", name), [None])
-        assert api is not None and api.name == name, f"no Deployment {name} serving {name}"
-        (relay,) = runs.get(("Deployment", "relay", name), [None])
-        assert relay is not None and relay.name == f"{name}-relay", f"no Deployment {name}-relay"
-        assert [s["metadata"]["name"] for s in cluster.serving(api)] == [name]
-        assert [s["metadata"]["name"] for s in cluster.serving(relay)] == [f"{name}-relay"]
-        assert name in migrated, f"no migration Job for {name}"
+    # An API per service, a relay for each that publishes, a consumer for each that consumes:
+    # each its own Deployment and Service, named after the process, and nothing else.
+    expected = code.expected_processes()
+    deployed = {(command, name) for kind, command, name in runs if kind == "Deployment"}
+    assert deployed == expected, f"Deployments run {sorted(deployed)}, the catalog wants {sorted(expected)}"
+    for command, name in expected:
+        workload = code.workload(command, name)
+        (pod,) = runs[("Deployment", command, name)]
+        assert pod.name == workload, f"`{command} {name}` runs as {pod.name}, expected {workload}"
+        assert [s["metadata"]["name"] for s in cluster.serving(pod)] == [workload]
+    assert set(code.services) <= migrated, f"no migration Job for {sorted(set(code.services) - migrated)}"
     (gateway,) = runs[("Deployment", "serve", "gateway")]
-    assert [s["metadata"]["name"] for s in cluster.serving(gateway)] == ["gateway"]
     (pdb,) = cluster.of_kind("PodDisruptionBudget")
     assert k8s_model.selects(pdb["spec"]["selector"], gateway.labels)
 
@@ -207,6 +209,13 @@ def test_replicas(clusters: dict[str, Any], image: Image, code: CodeFacts, k8s_m
     for pod, _, process in _processes(prod, image, code, k8s_model):
         if process.command == "serve":
             assert pod.owner["spec"]["replicas"] >= 2, f"{pod.name}: prod runs two or more"
+    # A consumer appends to its service's log as the single writer: never two at once, not even
+    # during a rollout (Recreate stops the old pod before starting the new one).
+    for cluster in clusters.values():
+        for pod, _, process in _processes(cluster, image, code, k8s_model):
+            if process.command == "consume":
+                assert pod.owner["spec"]["replicas"] == 1, f"{pod.name}: exactly one consumer"
+                assert pod.owner["spec"].get("strategy", {}).get("type") == "Recreate", pod.name
 
 
 def test_initdb_creates_every_catalog_database(clusters: dict[str, Any], code: CodeFacts, repo: Repo) -> None:

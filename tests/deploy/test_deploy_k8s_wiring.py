@@ -63,11 +63,11 @@ def test_servers_get_their_keys_from_the_secret(wired: tuple[Any, list[Any]], co
     cluster, processes = wired
     for pod, container, process in processes:
         env = cluster.env(container)
-        if process.command == "serve":
+        if process.command != "migrate":  # servers, relays and consumers refuse the dev keys at start
             for secret in code.required_secrets:
                 assert secret in env, f"{pod.name} lacks {secret}"
         for name, var in env.items():
-            carries_credentials = name in code.required_secrets or (
+            carries_credentials = name in code.secret_env_names or (
                 name.endswith("_URL") and "@" in var.value
             )
             if carries_credentials:
@@ -107,8 +107,7 @@ def test_ports_probes_and_scrape_annotations(wired: tuple[Any, list[Any]], code:
             continue
         assert process.name is not None
         port = code.listening_port(process, _env(cluster, container))
-        offset = code.relay_metrics_offset if process.command == "relay" else 0
-        assert port == code.default_port(process.name) + offset, f"{pod.name}: {port} is not the default"
+        assert port == code.default_listening_port(process), f"{pod.name}: {port} is not the default"
         assert [p["containerPort"] for p in container["ports"]] == [port], pod.name
         expected = {"readinessProbe": "/readyz", "livenessProbe": "/healthz", "startupProbe": "/healthz"}
         for probe, path in expected.items():
@@ -117,9 +116,7 @@ def test_ports_probes_and_scrape_annotations(wired: tuple[Any, list[Any]], code:
                 continue
             http = container[probe]["httpGet"]
             assert pod.port(http["port"]) == port, f"{pod.name}: {probe} on another port"
-            assert http["path"] == ("/metrics" if process.command == "relay" else path), (
-                f"{pod.name}: {probe}"
-            )
+            assert http["path"] == ("/metrics" if process.metrics_only else path), f"{pod.name}: {probe}"
         notes = pod.annotations
         assert notes.get("prometheus.io/scrape") == "true", pod.name
         assert (int(notes["prometheus.io/port"]), notes["prometheus.io/path"]) == (port, "/metrics"), pod.name
@@ -151,8 +148,8 @@ def test_database_and_broker_urls_match_the_infrastructure(
     _, mq_service, mq_env = _infra(cluster, "rabbitmq")
     for pod, container, process in processes:
         env = _env(cluster, container)
-        if process.command == "relay":
-            assert "JZ_BROKER_URL" in env, f"{pod.name} publishes: it needs JZ_BROKER_URL"
+        if process.metrics_only:
+            assert "JZ_BROKER_URL" in env, f"{pod.name} publishes or consumes: it needs JZ_BROKER_URL"
         if "JZ_BROKER_URL" in env:
             broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
             assert broker.hostname == mq_service["metadata"]["name"]
@@ -185,14 +182,19 @@ def test_network_policies_admit_only_the_intended_paths(
         assert not net.allows(gateway.labels, target, port), f"gateway reaches {target.name}"
         assert not net.allows(OUTSIDER, target, port), f"any pod reaches {target.name}"
     for name in code.services:
-        api, relay = by_role[("serve", name)][0], by_role[("relay", name)][0]
+        api = by_role[("serve", name)][0]
         api_port = code.default_port(name)
         assert net.allows(gateway.labels, api, api_port), f"gateway cannot reach {name}"
         assert not net.allows(OUTSIDER, api, api_port), f"any pod reaches {name}"
-        assert not net.allows(relay.labels, api, api_port), f"{relay.name} reaches {name}"
         assert net.allows(api.labels, postgres, pg_port), f"{name} cannot reach PostgreSQL"
-        assert net.allows(relay.labels, postgres, pg_port), f"{relay.name} cannot reach PostgreSQL"
-        assert net.allows(relay.labels, rabbitmq, mq_port), f"{relay.name} cannot reach RabbitMQ"
+        # Relays (publishes) and consumers (consumes) work between the database and the broker.
+        for command in ("relay", "consume"):
+            if (command, name) not in by_role:
+                continue
+            worker = by_role[(command, name)][0]
+            assert not net.allows(worker.labels, api, api_port), f"{worker.name} reaches {name}"
+            assert net.allows(worker.labels, postgres, pg_port), f"{worker.name} cannot reach PostgreSQL"
+            assert net.allows(worker.labels, rabbitmq, mq_port), f"{worker.name} cannot reach RabbitMQ"
     for pod, _, process in processes:
         if process.command == "migrate":
             assert net.allows(pod.labels, postgres, pg_port), f"{pod.name} cannot reach PostgreSQL"

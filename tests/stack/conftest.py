@@ -18,6 +18,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from jingzhun.catalog import SERVICES
+from jingzhun.stack import service_keys
 from jzkit.testing.stack import Stack, load_divisions
 from registry.seed import world_csv
 from registry.synth import Synthesizer
@@ -58,6 +59,7 @@ def stack(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFac
         workdir=tmp_path_factory.mktemp("stack"),
         label="stacktest",
     )
+    stack.env.update(service_keys())  # the audit service refuses its dev signer key
     sink = asyncio.run(_declare_sink(stack))
     try:
         stack.setup()

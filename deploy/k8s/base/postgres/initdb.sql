@@ -1,3 +1,4 @@
 -- One database per service, owned by the application role (POSTGRES_USER).
 -- `jingzhun migrate` also creates a missing database.
 CREATE DATABASE jz_registry;
+CREATE DATABASE jz_audit;

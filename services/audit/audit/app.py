@@ -1,0 +1,62 @@
+"""The audit service's FastAPI app factory and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from fastapi import FastAPI
+
+from audit import MIGRATIONS_DIR
+from audit.api.routes import router
+from audit.domain.note import Signer
+from audit.events.consume import CONSUMER, PATTERNS, handle
+from audit.settings import AuditSettings, get_settings, refuse_dev_signer_outside_embedded
+from jzkit import web
+from jzkit.messaging.bus import Delivery, Publisher
+from jzkit.messaging.inbox import InboxConsumer
+from jzkit.runtime import service_runtime
+from jzkit.settings import CommonSettings, get_common_settings
+
+SERVICE = "audit"
+
+
+class Subscriber(Protocol):
+    """Where embedded mode's consumers register (the in-process bus)."""
+
+    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
+        """Deliver events whose routing key matches ``patterns``."""
+
+
+def create_app(
+    settings: AuditSettings | None = None,
+    common: CommonSettings | None = None,
+    publisher: Publisher | None = None,
+    subscriber: Subscriber | None = None,
+) -> FastAPI:
+    """Build the app; with ``subscriber`` (embedded mode) every event on that bus is logged."""
+    settings = settings or get_settings()
+    common = common or get_common_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        refuse_dev_signer_outside_embedded(settings, common)
+        app.state.signer = Signer.from_signer_key(settings.signer_key.get_secret_value())
+        async with service_runtime(
+            app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
+        ) as runtime:
+            if subscriber is not None:
+                subscriber.subscribe(
+                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
+                )
+            yield
+
+    app = FastAPI(title="Jingzhun audit", version="1.0.0", lifespan=lifespan)
+    app.include_router(router)
+
+    async def database_ready() -> None:
+        await app.state.runtime.check_database()
+
+    web.install(app, SERVICE, {"database": database_ready})
+    return app

@@ -1,0 +1,1 @@
+"""What the audit service consumes (it publishes nothing)."""

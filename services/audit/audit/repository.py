@@ -1,0 +1,114 @@
+"""Every SQL statement of the audit service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.domain.entry import KIND_EVENT, EventEntry
+from audit.domain.merkle import HASH_SIZE
+from audit.models import TREE_ROW_ID, AuditEntry, AuditTree
+from jzkit.db import is_postgres
+
+
+@dataclass(frozen=True)
+class TreeState:
+    """Size and frontier hashes of the log as stored."""
+
+    size: int
+    hashes: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Query of the log: all fields optional; ``division_prefix`` None means every division."""
+
+    subject: str | None = None
+    actor: str | None = None
+    type: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    after_index: int | None = None
+    division_prefix: str | None = None
+
+
+# Core tables: typed columns for mypy, and no ORM identity map on the hot append path.
+ENTRIES: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+TREE: Table = AuditTree.__table__  # type: ignore[attr-defined]
+
+
+def _split(frontier: bytes) -> tuple[bytes, ...]:
+    return tuple(frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE))
+
+
+async def tree_state(session: AsyncSession, *, for_update: bool = False) -> TreeState:
+    """The tree row; ``for_update`` locks it (PostgreSQL) so appends are serialised."""
+    stmt = select(TREE.c.size, TREE.c.frontier).where(TREE.c.id == TREE_ROW_ID)
+    # SQLite has one writer at a time and the inbox insert already took the write lock.
+    if for_update and is_postgres(session):
+        stmt = stmt.with_for_update()
+    size, frontier = (await session.execute(stmt)).one()
+    return TreeState(int(size), _split(bytes(frontier)))
+
+
+async def save_tree(session: AsyncSession, state: TreeState) -> None:
+    """Store the tree's new size and frontier."""
+    await session.execute(
+        update(TREE).where(TREE.c.id == TREE_ROW_ID).values(size=state.size, frontier=b"".join(state.hashes))
+    )
+
+
+async def has_event(session: AsyncSession, event_id: str) -> bool:
+    """True when the event is already in the log."""
+    stmt = select(ENTRIES.c.index).where(ENTRIES.c.event_id == event_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def insert_entry(session: AsyncSession, index: int, entry: EventEntry) -> None:
+    """Append one entry row at ``index``."""
+    await session.execute(
+        insert(ENTRIES).values(
+            index=index,
+            entry_json=entry.entry_json,
+            leaf_hash=entry.leaf_hash,
+            kind=KIND_EVENT,
+            type=entry.type,
+            subject=entry.subject,
+            actor=entry.actor,
+            division_code=entry.division_code,
+            event_id=entry.event_id,
+            recorded_at=entry.recorded_at,
+        )
+    )
+
+
+async def find_entries(session: AsyncSession, query: EntryFilter, limit: int) -> Sequence[AuditEntry]:
+    """Entries matching ``query`` in index order, at most ``limit``."""
+    col = ENTRIES.c
+    stmt = select(AuditEntry).order_by(col.index).limit(limit)
+    if query.subject is not None:
+        stmt = stmt.where(col.subject == query.subject)
+    if query.actor is not None:
+        stmt = stmt.where(col.actor == query.actor)
+    if query.type is not None:
+        stmt = stmt.where(col.type == query.type)
+    if query.recorded_from is not None:
+        stmt = stmt.where(col.recorded_at >= query.recorded_from)
+    if query.recorded_to is not None:
+        stmt = stmt.where(col.recorded_at < query.recorded_to)
+    if query.after_index is not None:
+        stmt = stmt.where(col.index > query.after_index)
+    if query.division_prefix is not None:
+        stmt = stmt.where(col.division_code.startswith(query.division_prefix, autoescape=True))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def leaf_hashes(session: AsyncSession, tree_size: int) -> list[bytes]:
+    """Leaf hashes of entries [0, tree_size), in order."""
+    col = ENTRIES.c
+    stmt = select(col.leaf_hash).where(col.index < tree_size).order_by(col.index)
+    return [bytes(h) for h in (await session.execute(stmt)).scalars()]

@@ -1,0 +1,88 @@
+"""Audit use cases: append an event, query the log, sign its head, prove inclusion and consistency."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit import repository
+from audit.domain import merkle
+from audit.domain.checkpoint import Checkpoint, sign_checkpoint
+from audit.domain.entry import event_entry
+from audit.domain.note import Signer
+from audit.models import AuditEntry
+from audit.repository import EntryFilter, TreeState
+from jzkit import divisions
+from jzkit.auth import Principal, Role
+from jzkit.contracts.envelope import CloudEvent
+from jzkit.errors import InvalidInput
+
+# Roles that read the whole log; everyone else reads the entries about their jurisdiction.
+SEE_ALL = frozenset({Role.AUDITOR, Role.ADMIN, Role.SYSTEM})
+
+
+async def append_event(session: AsyncSession, event: CloudEvent, now: datetime | None = None) -> int | None:
+    """Append ``event`` as the next entry; its index, or None when it is already logged."""
+    state = await repository.tree_state(session, for_update=True)
+    # Checked under the tree lock, so a second delivery can never slip in beside the first.
+    if await repository.has_event(session, event.id):
+        return None
+    entry = event_entry(json.loads(event.to_json()), now or datetime.now(UTC))
+    frontier = merkle.Frontier(state.size, state.hashes)
+    frontier.append(entry.leaf_hash)
+    await repository.insert_entry(session, state.size, entry)
+    await repository.save_tree(session, TreeState(frontier.size, frontier.hashes))
+    return state.size
+
+
+def visible_to(principal: Principal, query: EntryFilter) -> EntryFilter:
+    """Narrow ``query`` to what ``principal`` may read."""
+    if principal.role in SEE_ALL:
+        return query
+    return replace(query, division_prefix=divisions.prefix(principal.jurisdiction))
+
+
+async def find_entries(
+    session: AsyncSession, principal: Principal, query: EntryFilter, limit: int
+) -> Sequence[AuditEntry]:
+    """Up to ``limit`` entries matching ``query`` that ``principal`` may read."""
+    return await repository.find_entries(session, visible_to(principal, query), limit)
+
+
+async def signed_tree_head(session: AsyncSession, signer: Signer, origin: str) -> str:
+    """The current tree head as a signed C2SP checkpoint."""
+    state = await repository.tree_state(session)
+    root = merkle.Frontier(state.size, state.hashes).root()
+    return sign_checkpoint(signer, Checkpoint(origin, state.size, root))
+
+
+def _invalid(field: str, message_en: str, message_zh: str) -> InvalidInput:
+    return InvalidInput("invalid-proof-request", message_en, message_zh, field=field)
+
+
+async def inclusion(session: AsyncSession, index: int, tree_size: int) -> list[bytes]:
+    """Inclusion proof of entry ``index`` in the tree of ``tree_size`` entries."""
+    size = (await repository.tree_state(session)).size
+    if tree_size > size:
+        raise _invalid(
+            "tree_size", f"tree_size exceeds the log size {size}", f"tree_size 超过日志长度 {size}"
+        )
+    if not 0 <= index < tree_size:
+        raise _invalid("index", "index must be below tree_size", "index 必须小于 tree_size")
+    hashes = await repository.leaf_hashes(session, tree_size)
+    return merkle.inclusion_proof(index, tree_size, merkle.LeafHashes(hashes))
+
+
+async def consistency(session: AsyncSession, first: int, second: int) -> list[bytes]:
+    """Consistency proof from the tree of ``first`` entries to the tree of ``second``."""
+    size = (await repository.tree_state(session)).size
+    if second > size:
+        raise _invalid("second", f"second exceeds the log size {size}", f"second 超过日志长度 {size}")
+    if not 0 <= first <= second:
+        raise _invalid("first", "first must not exceed second", "first 不能大于 second")
+    hashes = await repository.leaf_hashes(session, second)
+    return merkle.consistency_proof(first, second, merkle.LeafHashes(hashes))
