@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jz-bench-") as tmp:
         stack = Stack(
             list(SERVICES),
+            publishers=[name for name, spec in SERVICES.items() if spec.publishes],
             admin_url=admin_url,
             broker_url=common.broker_url,
             workdir=Path(tmp),

@@ -54,6 +54,8 @@ def stack(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFac
     """Migrated throwaway databases, every process started and ready, the demo divisions loaded."""
     stack = Stack(
         list(SERVICES),
+        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
+        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
         admin_url=pg_admin_url,
         broker_url=amqp_url,
         workdir=tmp_path_factory.mktemp("stack"),

@@ -52,6 +52,11 @@ def free_port() -> int:
             return port
 
 
+def consumer_name(service: str) -> str:
+    """Process name of ``service``'s event consumer."""
+    return f"{service}-consumer"
+
+
 def relay_name(service: str) -> str:
     """Process name of ``service``'s outbox relay."""
     return f"{service}-relay"
@@ -133,6 +138,8 @@ class Stack:
         workdir: Path,
         label: str,
         relays: bool = True,
+        publishers: Sequence[str] | None = None,
+        consumers: Sequence[str] = (),
     ) -> None:
         token = uuid.uuid4().hex[:8]
         self.services = tuple(services)
@@ -156,7 +163,13 @@ class Stack:
         exe = [sys.executable, "-m", "jingzhun"]
         for name in self.services:
             self._add(name, [*exe, "serve", name], f"{self.url(name)}/readyz")
-            if relays:
+            if name in consumers:
+                self._add(
+                    consumer_name(name),
+                    [*exe, "consume", name, "--metrics-port", str(self.metrics_ports[name])],
+                    f"http://127.0.0.1:{self.metrics_ports[name]}/metrics",
+                )
+            elif relays and (publishers is None or name in publishers):
                 metrics = f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
                 self._add(
                     relay_name(name),

@@ -1,0 +1,66 @@
+"""The audit consumer as a real process: a registration through the gateway lands in the audit log,
+provably, under the current signed tree head (issue 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from audit.domain.canonical import canonical_json
+from audit.domain.checkpoint import open_checkpoint
+from audit.domain.merkle import leaf_hash, verify_inclusion
+from audit.domain.note import Verifier
+from audit.settings import AuditSettings
+from jzkit.auth import Role
+from jzkit.testing.stack import Stack
+from registry.synth import Synthesizer
+
+pytestmark = pytest.mark.stack
+
+VILLAGE = ("510822104201", "炉场村")
+WAIT_SECONDS = 20.0
+
+
+async def _entry_for(client: httpx.AsyncClient, subject: str) -> dict[str, Any]:
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            page = await client.get("/api/v1/audit/entries", params={"subject": subject})
+            assert page.status_code == 200, page.text
+            if page.json()["items"]:
+                item: dict[str, Any] = page.json()["items"][0]
+                return item
+            await asyncio.sleep(0.1)
+
+
+async def test_a_registration_is_in_the_audit_log_with_a_valid_inclusion_proof(
+    live_stack: Stack, synthesizer: Synthesizer
+) -> None:
+    clerk = {"Authorization": f"Bearer {live_stack.token(Role.VILLAGE_CLERK, VILLAGE[0])}"}
+    auditor = {"Authorization": f"Bearer {live_stack.token(Role.AUDITOR, '510822000000')}"}
+    draft = synthesizer.household(*VILLAGE).model_dump(mode="json", exclude_none=True)
+    async with httpx.AsyncClient(base_url=live_stack.gateway_url, timeout=WAIT_SECONDS) as client:
+        created = await client.post("/api/v1/households", json=draft, headers=clerk)
+        assert created.status_code == 201, created.text
+        subject = f"household/{created.json()['id']}"
+
+        client.headers.update(auditor)
+        item = await _entry_for(client, subject)
+        assert item["entry"]["event"]["type"] == "registry.household.registered"
+        assert item["entry"]["event"]["subject"] == subject
+        leaf = leaf_hash(canonical_json(item["entry"]))
+        assert base64.b64encode(leaf).decode() == item["leaf_hash"]
+
+        vkey = (await client.get("/api/v1/audit/key")).text.strip()
+        head = (await client.get("/api/v1/audit/tree-head")).text
+        checkpoint = open_checkpoint(head, Verifier(vkey), AuditSettings().origin)
+        assert checkpoint.size > item["index"]
+        proof = await client.get(
+            "/api/v1/audit/proofs/inclusion", params={"index": item["index"], "tree_size": checkpoint.size}
+        )
+        assert proof.status_code == 200, proof.text
+        hashes = [base64.b64decode(h) for h in proof.json()["hashes"]]
+        assert verify_inclusion(leaf, item["index"], checkpoint.size, hashes, checkpoint.root_hash)
