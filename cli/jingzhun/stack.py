@@ -63,6 +63,8 @@ def run_stack(data_dir: Path) -> int:
     """Migrate, start every process, stop them all when one dies or on Ctrl-C."""
     env = stack_environment(data_dir)
     subprocess.run([sys.executable, "-m", "jingzhun", "migrate"], env=env, check=True)
+    # The same demo world as embedded mode when the registry is empty (a no-op afterwards).
+    subprocess.run([sys.executable, "-m", "jingzhun", "seed"], env=env, check=True)
     # Fixed argv built from this interpreter and the service catalog: no shell, no user input.
     children = [subprocess.Popen(cmd, env=env) for cmd in commands()]  # noqa: S603
     print(
