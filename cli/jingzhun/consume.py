@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import signal
-
-import aio_pika
 from prometheus_client import start_http_server
 
 from jingzhun.catalog import SERVICES
-from jingzhun.relay import METRICS_PORT_OFFSET
+from jingzhun.worker import METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.messaging.rabbit import RabbitConsumer
 from jzkit.settings import get_common_settings, refuse_dev_secrets_outside_embedded
 
-log = logging.getLogger(__name__)
-
 
 def queue_name(service: str) -> str:
     """The quorum queue a service consumes from."""
     return f"jz.{service}"
-
-
-async def _start_until_stopped(consumer: RabbitConsumer, stop: asyncio.Event) -> bool:
-    """Keep trying the broker (it may start after us); False if stopped first."""
-    delay = 0.5
-    while not stop.is_set():
-        try:
-            await consumer.start()
-            return True
-        except (OSError, ConnectionError, aio_pika.exceptions.AMQPError) as exc:
-            log.warning("broker not reachable (%s); retrying in %.1fs", type(exc).__name__, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            delay = min(delay * 2, 10.0)
-    return False
 
 
 async def run_consumer(name: str, metrics_port: int | None = None) -> None:
@@ -46,7 +23,6 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
     settings = spec.settings()
     common = get_common_settings()
     refuse_dev_secrets_outside_embedded(common)
-    # A service has either a relay or a consumer process, so both may use port + 100.
     start_http_server(metrics_port or settings.port + METRICS_PORT_OFFSET, addr=settings.host)
     handlers = spec.consumer()
     engine = make_engine(settings.database_url)
@@ -60,12 +36,9 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
         retry_delay=common.consumer_retry_delay_seconds,
         prefetch=common.consumer_prefetch,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
-        if await _start_until_stopped(consumer, stop):
+        if await retry_until_connected(consumer.start, stop):
             await stop.wait()
     finally:
         await consumer.stop()

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import signal
 
-import aio_pika
 from prometheus_client import start_http_server
 
 from jingzhun.catalog import SERVICES
+from jingzhun.worker import METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.rabbit import RabbitPublisher
 from jzkit.messaging.relay import OutboxRelay
 from jzkit.settings import get_common_settings, refuse_dev_secrets_outside_embedded
-
-log = logging.getLogger(__name__)
-# The relay of a service on port P exposes its metrics on P + 100 (registry 8001 -> 8101).
-METRICS_PORT_OFFSET = 100
-
-
-async def _connect_until_stopped(publisher: RabbitPublisher, stop: asyncio.Event) -> bool:
-    """Keep trying the broker (it may start after us); False if stopped first."""
-    delay = 0.5
-    while not stop.is_set():
-        try:
-            await publisher.connect()
-            return True
-        except (OSError, ConnectionError, aio_pika.exceptions.AMQPError) as exc:
-            log.warning("broker not reachable (%s); retrying in %.1fs", type(exc).__name__, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
-            delay = min(delay * 2, 10.0)
-    return False
 
 
 async def run_relay(name: str, metrics_port: int | None = None) -> None:
@@ -45,12 +23,9 @@ async def run_relay(name: str, metrics_port: int | None = None) -> None:
     start_http_server(metrics_port or settings.port + METRICS_PORT_OFFSET, addr=settings.host)
     engine = make_engine(settings.database_url)
     publisher = RabbitPublisher(common.broker_url, common.exchange)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     try:
-        if not await _connect_until_stopped(publisher, stop):
+        if not await retry_until_connected(publisher.connect, stop):
             return
         relay = OutboxRelay(
             name,

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
-from jingzhun import relay
+from jingzhun import worker
 from jingzhun.catalog import SERVICES, ServiceSpec
 from jingzhun.cli import parser
 from jzkit.settings import CommonSettings
@@ -161,7 +161,7 @@ def code() -> CodeFacts:
     """Settings classes, catalog and CLI facts of this checkout."""
     classes: dict[str, type[BaseSettings]] = {"common": CommonSettings, "gateway": GatewaySettings}
     classes |= {name: type(spec.settings()) for name, spec in SERVICES.items()}
-    return CodeFacts(dict(SERVICES), classes, relay.METRICS_PORT_OFFSET)
+    return CodeFacts(dict(SERVICES), classes, worker.METRICS_PORT_OFFSET)
 
 
 @dataclass(frozen=True)
