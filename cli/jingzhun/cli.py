@@ -159,7 +159,7 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (sub-commands register themselves here)."""
-    from jingzhun import registry_cmds
+    from jingzhun import audit_cmds, registry_cmds
     from jingzhun.catalog import SERVICES
 
     top = argparse.ArgumentParser(prog="jingzhun", description=__doc__)
@@ -199,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/asyncapi.json", help="file to write, or - for stdout")
     p.set_defaults(func=cmd_asyncapi)
     registry_cmds.register(sub)
+    audit_cmds.register(sub)
     return top
 
 

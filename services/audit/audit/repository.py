@@ -112,3 +112,24 @@ async def leaf_hashes(session: AsyncSession, tree_size: int) -> list[bytes]:
     col = ENTRIES.c
     stmt = select(col.leaf_hash).where(col.index < tree_size).order_by(col.index)
     return [bytes(h) for h in (await session.execute(stmt)).scalars()]
+
+
+async def entry_page(
+    session: AsyncSession, start: int, stop: int, limit: int
+) -> list[tuple[int, str, bytes]]:
+    """Up to ``limit`` entries with ``start <= index < stop`` as (index, entry JSON, leaf hash)."""
+    col = ENTRIES.c
+    stmt = (
+        select(col.index, col.entry_json, col.leaf_hash)
+        .where(col.index >= start, col.index < stop)
+        .order_by(col.index)
+        .limit(limit)
+    )
+    return [(int(i), str(j), bytes(h)) for i, j, h in (await session.execute(stmt)).all()]
+
+
+async def leaf_hash_page(session: AsyncSession, start: int, stop: int, limit: int) -> list[bytes]:
+    """Up to ``limit`` leaf hashes of entries ``start <= index < stop``, in order."""
+    col = ENTRIES.c
+    stmt = select(col.leaf_hash).where(col.index >= start, col.index < stop).order_by(col.index).limit(limit)
+    return [bytes(h) for h in (await session.execute(stmt)).scalars()]

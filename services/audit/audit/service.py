@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,10 +19,13 @@ from audit.repository import EntryFilter, TreeState
 from jzkit import divisions
 from jzkit.auth import Principal, Role
 from jzkit.contracts.envelope import CloudEvent
-from jzkit.errors import InvalidInput
+from jzkit.db import SessionFactory
+from jzkit.errors import Forbidden, InvalidInput
 
 # Roles that read the whole log; everyone else reads the entries about their jurisdiction.
 SEE_ALL = frozenset({Role.AUDITOR, Role.ADMIN, Role.SYSTEM})
+# Rows per read while exporting: bounded memory however long the log is.
+EXPORT_PAGE = 1000
 
 
 async def append_event(session: AsyncSession, event: CloudEvent, now: datetime | None = None) -> int | None:
@@ -86,3 +89,60 @@ async def consistency(session: AsyncSession, first: int, second: int) -> list[by
         raise _invalid("first", "first must not exceed second", "first 不能大于 second")
     hashes = await repository.leaf_hashes(session, second)
     return merkle.consistency_proof(first, second, merkle.LeafHashes(hashes))
+
+
+def require_export(principal: Principal) -> None:
+    """Only roles that read the whole log may export it (a partial export could not verify)."""
+    if principal.role not in SEE_ALL:
+        raise Forbidden(
+            "audit-export-forbidden",
+            "only auditors and admins may export the log",
+            "仅审计员和管理员可导出审计日志",
+        )
+
+
+async def _root_at(session: AsyncSession, tree_size: int) -> bytes:
+    """MTH of the first ``tree_size`` leaves, read page by page into a frontier."""
+    frontier = merkle.Frontier()
+    while frontier.size < tree_size:
+        page = await repository.leaf_hash_page(session, frontier.size, tree_size, EXPORT_PAGE)
+        if not page:
+            raise RuntimeError(f"audit log has no entry {frontier.size} below its size")
+        for leaf in page:
+            frontier.append(leaf)
+    return frontier.root()
+
+
+async def export_head(
+    session: AsyncSession, signer: Signer, origin: str, tree_size: int | None
+) -> tuple[int, str]:
+    """The size to export and its signed checkpoint (the current head when ``tree_size`` is None)."""
+    state = await repository.tree_state(session)
+    size = state.size if tree_size is None else tree_size
+    if size > state.size:
+        raise _invalid(
+            "tree_size",
+            f"tree_size exceeds the log size {state.size}",
+            f"tree_size 超过日志长度 {state.size}",
+        )
+    if size == state.size:
+        root = merkle.Frontier(state.size, state.hashes).root()
+    else:
+        root = await _root_at(session, size)
+    return size, sign_checkpoint(signer, Checkpoint(origin, size, root))
+
+
+async def export_pages(
+    sessions: SessionFactory, tree_size: int
+) -> AsyncIterator[list[tuple[int, str, bytes]]]:
+    """Entries [0, tree_size) as pages of (index, entry JSON, leaf hash), one short session each."""
+    # A session per page: the response streams after the request's session has closed, and entries
+    # below a committed size never change, so separate reads still form one consistent log.
+    start = 0
+    while start < tree_size:
+        async with sessions() as session:
+            rows = await repository.entry_page(session, start, tree_size, EXPORT_PAGE)
+        if not rows:
+            raise RuntimeError(f"audit log has no entry {start} below its size")
+        yield rows
+        start = rows[-1][0] + 1

@@ -1,19 +1,22 @@
-"""Audit routes: query the log, the signed tree head, the verifier key and Merkle proofs."""
+"""Audit routes: query and export the log, the signed tree head, the verifier key and Merkle proofs."""
 
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 from audit import service
-from audit.api.deps import CurrentUser, SessionDep, SettingsDep, SignerDep
+from audit.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep, SignerDep
 from audit.domain.entry import parse_entry
 from audit.repository import EntryFilter
+from jzkit.db import SessionFactory
 from jzkit.errors import InvalidInput
 from jzkit.pagination import decode_cursor, encode_cursor
 
@@ -122,3 +125,32 @@ async def consistency_proof(
     """Consistency proof between the heads of ``first`` and ``second`` entries."""
     proof = await service.consistency(session, first, second)
     return ConsistencyProof(first=first, second=second, hashes=[b64(h) for h in proof])
+
+
+async def _export_lines(
+    sessions: SessionFactory, header: dict[str, str], tree_size: int
+) -> AsyncIterator[bytes]:
+    yield json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n"
+    async for rows in service.export_pages(sessions, tree_size):
+        # entry_json is already the entry's RFC 8785 text: embedding it verbatim skips a parse and
+        # re-serialise per row and hands the verifier the exact bytes that were hashed.
+        chunk = "".join(
+            f'{{"index":{i},"entry":{entry},"leaf_hash":"{b64(leaf)}"}}\n' for i, entry, leaf in rows
+        )
+        yield chunk.encode("utf-8")
+
+
+@router.get("/export", response_class=StreamingResponse)
+async def export(
+    principal: CurrentUser,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    signer: SignerDep,
+    tree_size: NonNegative | None = None,
+) -> StreamingResponse:
+    """NDJSON: a header with the signed checkpoint and vkey, then every entry below its size."""
+    service.require_export(principal)
+    size, note = await service.export_head(session, signer, settings.origin, tree_size)
+    header = {"checkpoint": note, "vkey": signer.vkey}
+    return StreamingResponse(_export_lines(runtime.sessions, header, size), media_type="application/x-ndjson")
