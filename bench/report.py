@@ -64,7 +64,7 @@ class Report:
                     line.metric,
                     f"{_number(line.value)} {line.unit}",
                     "" if line.baseline is None else f"{_number(line.baseline)} {line.unit}",
-                    "" if line.ratio is None else f"{line.ratio:.2f}x",
+                    _ratio(line.ratio),
                     _aim(line),
                     line.verdict,
                 )
@@ -105,6 +105,13 @@ def _number(value: float) -> str:
     if value >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:.2f}"
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    # Two significant digits where two decimals would round a real difference down to 0.00x.
+    return f"{ratio:.2g}x" if 0 < ratio < 0.01 else f"{ratio:.2f}x"
 
 
 def _aim(line: Line) -> str:

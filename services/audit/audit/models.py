@@ -1,4 +1,4 @@
-"""The audit log's tables: entries (the source of truth) and the tree's compact state."""
+"""The audit log's tables: entries (the source of truth), the tree's compact state and its nodes."""
 
 from __future__ import annotations
 
@@ -36,3 +36,16 @@ class AuditTree(SQLModel, table=True):
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     frontier: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+class AuditNode(SQLModel, table=True):
+    """A complete, aligned subtree of level >= 1: the hash of leaves [idx * 2**level, (idx + 1) * 2**level).
+
+    Level 0 are the leaf hashes in ``audit_entries``; with these a proof reads O(log n) stored hashes.
+    """
+
+    __tablename__ = "audit_nodes"
+
+    level: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

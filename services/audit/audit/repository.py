@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.domain.entry import KIND_EVENT, EventEntry
-from audit.domain.merkle import HASH_SIZE
-from audit.models import TREE_ROW_ID, AuditEntry, AuditTree
+from audit.domain.merkle import HASH_SIZE, Node
+from audit.models import TREE_ROW_ID, AuditEntry, AuditNode, AuditTree
 from jzkit.db import is_postgres
 
 
@@ -39,6 +39,7 @@ class EntryFilter:
 # Core tables: typed columns for mypy, and no ORM identity map on the hot append path.
 ENTRIES: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 TREE: Table = AuditTree.__table__  # type: ignore[attr-defined]
+NODES: Table = AuditNode.__table__  # type: ignore[attr-defined]
 
 
 def _split(frontier: bytes) -> tuple[bytes, ...]:
@@ -133,3 +134,30 @@ async def leaf_hash_page(session: AsyncSession, start: int, stop: int, limit: in
     col = ENTRIES.c
     stmt = select(col.leaf_hash).where(col.index >= start, col.index < stop).order_by(col.index).limit(limit)
     return [bytes(h) for h in (await session.execute(stmt)).scalars()]
+
+
+async def insert_nodes(session: AsyncSession, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+    """Store the subtrees an append completed, as (level, idx, hash) with level >= 1."""
+    if nodes:
+        await session.execute(insert(NODES), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+
+
+async def node_hashes(session: AsyncSession, nodes: Iterable[Node]) -> dict[Node, bytes]:
+    """Stored hashes of the given complete subtrees, level 0 from the entries, in one query."""
+    wanted = set(nodes)
+    leaves = [idx for level, idx in wanted if level == 0]
+    inner = [(level, idx) for level, idx in wanted if level > 0]
+    parts = []
+    if leaves:
+        col = ENTRIES.c
+        parts.append(select(literal(0).label("level"), col.index, col.leaf_hash).where(col.index.in_(leaves)))
+    if inner:
+        col = NODES.c
+        parts.append(select(col.level, col.idx, col.hash).where(tuple_(col.level, col.idx).in_(inner)))
+    if not parts:
+        return {}
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    found = {(int(lv), int(i)): bytes(h) for lv, i, h in (await session.execute(stmt)).all()}
+    if len(found) != len(wanted):
+        raise RuntimeError(f"audit log is missing stored nodes {sorted(wanted - found.keys())}")
+    return found

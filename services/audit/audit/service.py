@@ -36,8 +36,9 @@ async def append_event(session: AsyncSession, event: CloudEvent, now: datetime |
         return None
     entry = event_entry(json.loads(event.to_json()), now or datetime.now(UTC))
     frontier = merkle.Frontier(state.size, state.hashes)
-    frontier.append(entry.leaf_hash)
+    completed = frontier.append(entry.leaf_hash)
     await repository.insert_entry(session, state.size, entry)
+    await repository.insert_nodes(session, completed)
     await repository.save_tree(session, TreeState(frontier.size, frontier.hashes))
     return state.size
 
@@ -76,8 +77,8 @@ async def inclusion(session: AsyncSession, index: int, tree_size: int) -> list[b
         )
     if not 0 <= index < tree_size:
         raise _invalid("index", "index must be below tree_size", "index 必须小于 tree_size")
-    hashes = await repository.leaf_hashes(session, tree_size)
-    return merkle.inclusion_proof(index, tree_size, merkle.LeafHashes(hashes))
+    stored = await repository.node_hashes(session, merkle.inclusion_nodes(index, tree_size))
+    return merkle.inclusion_proof(index, tree_size, merkle.StoredNodes(stored))
 
 
 async def consistency(session: AsyncSession, first: int, second: int) -> list[bytes]:
@@ -87,8 +88,8 @@ async def consistency(session: AsyncSession, first: int, second: int) -> list[by
         raise _invalid("second", f"second exceeds the log size {size}", f"second 超过日志长度 {size}")
     if not 0 <= first <= second:
         raise _invalid("first", "first must not exceed second", "first 不能大于 second")
-    hashes = await repository.leaf_hashes(session, second)
-    return merkle.consistency_proof(first, second, merkle.LeafHashes(hashes))
+    stored = await repository.node_hashes(session, merkle.consistency_nodes(first, second))
+    return merkle.consistency_proof(first, second, merkle.StoredNodes(stored))
 
 
 def require_export(principal: Principal) -> None:

@@ -17,11 +17,16 @@ __all__ = [
     "HASH_SIZE",
     "Frontier",
     "LeafHashes",
+    "Node",
     "RangeHasher",
+    "StoredNodes",
+    "consistency_nodes",
     "consistency_proof",
+    "inclusion_nodes",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "nodes_of",
     "root",
     "root_from_inclusion",
     "verify_consistency",
@@ -84,6 +89,65 @@ class LeafHashes:
         if not 0 <= lo < hi <= len(self._leaves):
             raise ValueError(f"range [{lo}, {hi}) is not a non-empty range of {len(self._leaves)} leaves")
         return _mth(self._leaves[lo:hi])
+
+
+# A complete, aligned subtree: (level, idx) covers leaves [idx * 2**level, (idx + 1) * 2**level).
+Node = tuple[int, int]
+
+
+def nodes_of(lo: int, hi: int) -> list[Node]:
+    """The complete, aligned subtrees whose hashes MTH(D[lo:hi]) is built from, left to right."""
+    if not 0 <= lo < hi:
+        raise ValueError(f"range [{lo}, {hi}) is not a non-empty range")
+    size = hi - lo
+    if size & (size - 1) == 0 and lo % size == 0:
+        level = size.bit_length() - 1
+        return [(level, lo >> level)]
+    mid = lo + _split(size)
+    return nodes_of(lo, mid) + nodes_of(mid, hi)
+
+
+class StoredNodes:
+    """RangeHasher over prefetched complete-subtree hashes (see ``nodes_of``); O(log n) per call."""
+
+    def __init__(self, hashes: dict[Node, bytes]) -> None:
+        self._hashes = hashes
+
+    def subtree(self, lo: int, hi: int) -> bytes:
+        """Return MTH(D[lo:hi]) from the stored subtrees it splits into (KeyError if one is missing)."""
+        if not 0 <= lo < hi:
+            raise ValueError(f"range [{lo}, {hi}) is not a non-empty range")
+        size = hi - lo
+        if size & (size - 1) == 0 and lo % size == 0:
+            level = size.bit_length() - 1
+            return self._hashes[(level, lo >> level)]
+        mid = lo + _split(size)
+        return node_hash(self.subtree(lo, mid), self.subtree(mid, hi))
+
+
+class _Recorder:
+    """RangeHasher that notes the ranges asked for and answers with a placeholder hash."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+
+    def subtree(self, lo: int, hi: int) -> bytes:
+        self.ranges.append((lo, hi))
+        return EMPTY_ROOT
+
+
+def inclusion_nodes(index: int, tree_size: int) -> set[Node]:
+    """The stored subtrees ``inclusion_proof(index, tree_size, ...)`` reads: O(log n) of them."""
+    recorder = _Recorder()
+    inclusion_proof(index, tree_size, recorder)
+    return {node for lo, hi in recorder.ranges for node in nodes_of(lo, hi)}
+
+
+def consistency_nodes(first: int, second: int) -> set[Node]:
+    """The stored subtrees ``consistency_proof(first, second, ...)`` reads: O(log n) of them."""
+    recorder = _Recorder()
+    consistency_proof(first, second, recorder)
+    return {node for lo, hi in recorder.ranges for node in nodes_of(lo, hi)}
 
 
 def _hasher(source: Sequence[bytes] | RangeHasher, tree_size: int) -> RangeHasher:
@@ -244,16 +308,24 @@ class Frontier:
         """Return the perfect-subtree hashes, leftmost first, for storing and restoring."""
         return tuple(self._hashes)
 
-    def append(self, leaf: bytes) -> None:
-        """Append one leaf hash, merging the equal-sized subtrees it completes."""
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Append one leaf hash, merging the equal-sized subtrees it completes.
+
+        Return the subtrees completed above the leaf as (level, idx, hash), level 1 upwards: the
+        nodes a store keeps so proofs need not rehash leaves.
+        """
         if len(leaf) != HASH_SIZE:
             raise ValueError("leaf hashes are 32 bytes")
-        node, size = leaf, self._size
+        node, size, level = leaf, self._size, 0
+        completed: list[tuple[int, int, bytes]] = []
         while size & 1:
             node = node_hash(self._hashes.pop(), node)
             size >>= 1
+            level += 1
+            completed.append((level, self._size >> level, node))
         self._hashes.append(node)
         self._size += 1
+        return completed
 
     def root(self) -> bytes:
         """Return the current tree head hash, MTH of every leaf appended."""

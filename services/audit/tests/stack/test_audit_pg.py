@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 import audit
-from audit import repository
+from audit import repository, service
 from audit.domain import merkle
 from audit.events.consume import CONSUMER, handle
 from jzkit.contracts.envelope import CloudEvent
@@ -61,6 +61,10 @@ async def test_concurrent_appends_keep_indexes_dense_and_the_root_right(database
         async with sessions() as session:
             state = await repository.tree_state(session)
             leaves = await repository.leaf_hashes(session, state.size)
+            # The stored subtrees written under the same lock answer proofs like the leaf list does.
+            for index in range(0, EVENTS, 7):
+                expected = merkle.inclusion_proof(index, EVENTS, leaves)
+                assert await service.inclusion(session, index, EVENTS) == expected
     finally:
         await engine.dispose()
     conn = await asyncpg.connect(dsn)
@@ -81,6 +85,9 @@ async def test_concurrent_appends_keep_indexes_dense_and_the_root_right(database
         ("UPDATE audit_entries SET actor = 'mallory'", "UPDATE"),
         ("DELETE FROM audit_entries", "DELETE"),
         ("TRUNCATE audit_entries", "TRUNCATE"),
+        ("UPDATE audit_nodes SET hash = 'x'", "UPDATE"),
+        ("DELETE FROM audit_nodes", "DELETE"),
+        ("TRUNCATE audit_nodes", "TRUNCATE"),
     ],
 )
 async def test_changing_entries_is_refused_by_the_database(
@@ -89,13 +96,16 @@ async def test_changing_entries_is_refused_by_the_database(
     dsn, url = database
     engine = make_engine(url)
     try:
-        await InboxConsumer(CONSUMER, make_session_factory(engine), handle).deliver(event(999))
+        consumer = InboxConsumer(CONSUMER, make_session_factory(engine), handle)
+        for n in (998, 999):  # two leaves complete a stored node
+            await consumer.deliver(event(n))
     finally:
         await engine.dispose()
     conn = await asyncpg.connect(dsn)
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"append-only: {operation} refused"):
             await conn.execute(statement)
-        assert await conn.fetchval("SELECT count(*) FROM audit_entries") > 0
+        assert await conn.fetchval("SELECT count(*) FROM audit_entries") == 2
+        assert await conn.fetchval("SELECT count(*) FROM audit_nodes") == 1
     finally:
         await conn.close()
