@@ -18,7 +18,7 @@ import audit
 from audit import service
 from audit.domain import merkle
 from audit.domain.entry import KIND_EVENT, event_entry
-from audit.events.consume import CONSUMER, PATTERNS, handle
+from audit.events.consume import CONSUMER, PATTERNS, handle, handle_many
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.inbox import InboxConsumer
@@ -100,7 +100,7 @@ async def append_rate(admin_url: str, broker_url: str, events: int) -> AppendRes
             exchange,
             queue,
             PATTERNS,
-            InboxConsumer(CONSUMER, make_session_factory(engine), handle),
+            InboxConsumer(CONSUMER, make_session_factory(engine), handle, handle_many),
         )
         publisher = RabbitPublisher(broker_url, exchange)
         try:

@@ -31,7 +31,13 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
         common.exchange,
         queue_name(name),
         handlers.PATTERNS,
-        InboxConsumer(handlers.CONSUMER, make_session_factory(engine), handlers.handle),
+        # A service that offers a batch handler is consumed in batches (one transaction each).
+        InboxConsumer(
+            handlers.CONSUMER,
+            make_session_factory(engine),
+            handlers.handle,
+            getattr(handlers, "handle_many", None),
+        ),
         delivery_limit=common.consumer_delivery_limit,
         retry_delay=common.consumer_retry_delay_seconds,
         prefetch=common.consumer_prefetch,

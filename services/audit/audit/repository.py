@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,26 +66,41 @@ async def save_tree(session: AsyncSession, state: TreeState) -> None:
 
 async def has_event(session: AsyncSession, event_id: str) -> bool:
     """True when the event is already in the log."""
-    stmt = select(ENTRIES.c.index).where(ENTRIES.c.event_id == event_id)
-    return (await session.execute(stmt)).first() is not None
+    return bool(await logged_events(session, [event_id]))
+
+
+async def logged_events(session: AsyncSession, event_ids: Sequence[str]) -> set[str]:
+    """The ids among ``event_ids`` already in the log."""
+    if not event_ids:
+        return set()
+    stmt = select(ENTRIES.c.event_id).where(ENTRIES.c.event_id.in_(set(event_ids)))
+    return {str(i) for i in (await session.execute(stmt)).scalars()}
+
+
+def _entry_row(index: int, entry: EventEntry) -> dict[str, Any]:
+    return {
+        "index": index,
+        "entry_json": entry.entry_json,
+        "leaf_hash": entry.leaf_hash,
+        "kind": KIND_EVENT,
+        "type": entry.type,
+        "subject": entry.subject,
+        "actor": entry.actor,
+        "division_code": entry.division_code,
+        "event_id": entry.event_id,
+        "recorded_at": entry.recorded_at,
+    }
 
 
 async def insert_entry(session: AsyncSession, index: int, entry: EventEntry) -> None:
     """Append one entry row at ``index``."""
-    await session.execute(
-        insert(ENTRIES).values(
-            index=index,
-            entry_json=entry.entry_json,
-            leaf_hash=entry.leaf_hash,
-            kind=KIND_EVENT,
-            type=entry.type,
-            subject=entry.subject,
-            actor=entry.actor,
-            division_code=entry.division_code,
-            event_id=entry.event_id,
-            recorded_at=entry.recorded_at,
-        )
-    )
+    await insert_entries(session, [(index, entry)])
+
+
+async def insert_entries(session: AsyncSession, entries: Sequence[tuple[int, EventEntry]]) -> None:
+    """Append entry rows, given as (index, entry), in one executemany."""
+    if entries:
+        await session.execute(insert(ENTRIES), [_entry_row(index, entry) for index, entry in entries])
 
 
 async def find_entries(session: AsyncSession, query: EntryFilter, limit: int) -> Sequence[AuditEntry]:

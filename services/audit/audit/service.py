@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audit import repository
 from audit.domain import merkle
 from audit.domain.checkpoint import Checkpoint, sign_checkpoint
-from audit.domain.entry import event_entry
+from audit.domain.entry import EventEntry, event_entry
 from audit.domain.note import Signer
 from audit.models import AuditEntry
 from audit.repository import EntryFilter, TreeState
@@ -30,17 +30,38 @@ EXPORT_PAGE = 1000
 
 async def append_event(session: AsyncSession, event: CloudEvent, now: datetime | None = None) -> int | None:
     """Append ``event`` as the next entry; its index, or None when it is already logged."""
+    return (await append_events(session, [event], now))[0]
+
+
+async def append_events(
+    session: AsyncSession, events: Sequence[CloudEvent], now: datetime | None = None
+) -> list[int | None]:
+    """Append ``events`` in order under one lock of the tree row; per event its index or None.
+
+    None marks an event already in the log (or earlier in ``events``).
+    """
     state = await repository.tree_state(session, for_update=True)
     # Checked under the tree lock, so a second delivery can never slip in beside the first.
-    if await repository.has_event(session, event.id):
-        return None
-    entry = event_entry(json.loads(event.to_json()), now or datetime.now(UTC))
+    seen = await repository.logged_events(session, [event.id for event in events])
+    recorded_at = now or datetime.now(UTC)
     frontier = merkle.Frontier(state.size, state.hashes)
-    completed = frontier.append(entry.leaf_hash)
-    await repository.insert_entry(session, state.size, entry)
-    await repository.insert_nodes(session, completed)
-    await repository.save_tree(session, TreeState(frontier.size, frontier.hashes))
-    return state.size
+    entries: list[tuple[int, EventEntry]] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    indexes: list[int | None] = []
+    for event in events:
+        if event.id in seen:
+            indexes.append(None)
+            continue
+        seen.add(event.id)
+        entry = event_entry(json.loads(event.to_json()), recorded_at)
+        indexes.append(frontier.size)
+        entries.append((frontier.size, entry))
+        nodes += frontier.append(entry.leaf_hash)
+    if entries:
+        await repository.insert_entries(session, entries)
+        await repository.insert_nodes(session, nodes)
+        await repository.save_tree(session, TreeState(frontier.size, frontier.hashes))
+    return indexes
 
 
 def visible_to(principal: Principal, query: EntryFilter) -> EntryFilter:

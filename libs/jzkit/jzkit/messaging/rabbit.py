@@ -101,6 +101,11 @@ class RabbitConsumer:
     """Feeds a quorum queue into an inbox consumer: ack after commit, delayed retries, then the DLQ.
 
     A message is delivered at most ``delivery_limit + 1`` times before the broker dead-letters it.
+    When the inbox has a batch handler, messages are gathered into batches of up to ``batch_size``
+    (waiting at most ``batch_wait`` seconds after the first) and applied in one transaction; each
+    is acked after that commit. A batch that fails is retried message by message through the
+    single-message path, so a poison message takes the usual retry and dead-letter route alone.
+    Batching raises the prefetch to at least twice ``batch_size`` so the next batch can fill.
     """
 
     def __init__(
@@ -117,6 +122,8 @@ class RabbitConsumer:
         max_retry_delay: float = 30.0,
         reconnect_interval: float = RECONNECT_INTERVAL_SECONDS,
         stop_grace: float = 10.0,
+        batch_size: int = 500,
+        batch_wait: float = 0.02,
     ) -> None:
         self.queue_name = queue_name
         self._url = url
@@ -135,10 +142,20 @@ class RabbitConsumer:
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
+        self._batching = inbox.batches and batch_size > 1
+        self._batch_size = batch_size
+        self._batch_wait = batch_wait
+        if self._batching:
+            self._prefetch = max(prefetch, 2 * batch_size)
+        self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._batcher: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Declare the exchanges and queues, bind the patterns and start consuming."""
         self._stopping.clear()
+        if self._batching and self._batcher is None:
+            self._batcher = asyncio.create_task(self._run_batches())
         self._connection = await aio_pika.connect_robust(
             self._url, reconnect_interval=self._reconnect_interval
         )
@@ -147,6 +164,7 @@ class RabbitConsumer:
         except BaseException:
             await self._connection.close()
             self._connection = None
+            await self._stop_batcher()
             raise
 
     async def _declare_and_consume(self, connection: AbstractRobustConnection) -> None:
@@ -196,6 +214,7 @@ class RabbitConsumer:
             # Unacked messages go back to the queue when the channel closes; the inbox dedups any re-run.
             for task in late:
                 task.cancel()
+        await self._stop_batcher()
         await self._connection.close()
         self._connection = None
         self._queue = self._dlq = None
@@ -233,31 +252,128 @@ class RabbitConsumer:
             )
             await _settle(message.reject(requeue=False), message)
             return
+        if self._batching:
+            # The batcher settles the message; this task stays in flight until it has, so stop() waits.
+            done = asyncio.get_running_loop().create_future()
+            self._pending.put_nowait(_Pending(message, event, done))
+            await done
+            return
         try:
             await self._inbox.deliver(event)
         except Exception as exc:  # any handler failure is retried by the broker, then dead-lettered
-            metrics.EVENTS_FAILED.labels(self._inbox.name, event.type).inc()
-            delay = self._retry_delay_for(message)
-            # Class name only: exception text (SQL parameters, constraint details) may hold personal data.
-            log.warning(
-                "consumer %s: event %s (%s) failed with %s; retry in %.2fs",
-                self.queue_name,
-                event.id,
-                event.type,
-                type(exc).__name__,
-                delay,
-            )
-            # Holding the message for a while before the nack is what stops a hot redelivery loop.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            await _settle(message.nack(requeue=True), message)
+            await self._retry_later(message, event, exc)
             return
         await _settle(message.ack(), message)
+
+    async def _retry_later(self, message: AbstractIncomingMessage, event: CloudEvent, exc: Exception) -> None:
+        metrics.EVENTS_FAILED.labels(self._inbox.name, event.type).inc()
+        delay = self._retry_delay_for(message)
+        # Class name only: exception text (SQL parameters, constraint details) may hold personal data.
+        log.warning(
+            "consumer %s: event %s (%s) failed with %s; retry in %.2fs",
+            self.queue_name,
+            event.id,
+            event.type,
+            type(exc).__name__,
+            delay,
+        )
+        # Holding the message for a while before the nack is what stops a hot redelivery loop.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        await _settle(message.nack(requeue=True), message)
+
+    async def _stop_batcher(self) -> None:
+        tasks = [t for t in (self._batcher, *self._retries) if t is not None]
+        self._batcher = None
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Whatever was still waiting is unacked and goes back to the queue with the channel.
+        while not self._pending.empty():
+            _resolve(self._pending.get_nowait().done)
+
+    async def _next_batch(self) -> list[_Pending]:
+        batch = [await self._pending.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._batch_wait
+        while len(batch) < self._batch_size:
+            if not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._pending.get(), timeout=remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _run_batches(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            try:
+                await self._apply_batch(batch)
+            except Exception:  # keep batching; unsettled messages return when the channel closes
+                log.exception("consumer %s: batch settling failed", self.queue_name)
+            finally:
+                for item in batch:
+                    if not item.retrying:  # a retrying message is resolved after its nack
+                        _resolve(item.done)
+
+    async def _apply_batch(self, batch: list[_Pending]) -> None:
+        try:
+            await self._inbox.deliver_many([item.event for item in batch])
+        except Exception as exc:  # fall back to one by one, so only the culprit is retried
+            log.warning(
+                "consumer %s: batch of %d failed with %s; delivering one by one",
+                self.queue_name,
+                len(batch),
+                type(exc).__name__,
+            )
+            await self._apply_one_by_one(batch)
+            return
+        # Acked one by one: multiple=True would also ack unrelated earlier tags on the channel.
+        for item in batch:
+            await _settle(item.message.ack(), item.message)
+
+    async def _apply_one_by_one(self, batch: list[_Pending]) -> None:
+        for item in batch:
+            try:
+                await self._inbox.deliver(item.event)
+            except Exception as exc:  # retried later in the background, not holding up the batches
+                item.retrying = True
+                task = asyncio.create_task(self._retry_and_resolve(item, exc))
+                self._retries.add(task)
+                task.add_done_callback(self._retries.discard)
+                continue
+            await _settle(item.message.ack(), item.message)
+
+    async def _retry_and_resolve(self, item: _Pending, exc: Exception) -> None:
+        try:
+            await self._retry_later(item.message, item.event, exc)
+        finally:
+            _resolve(item.done)
 
     def _retry_delay_for(self, message: AbstractIncomingMessage) -> float:
         count = message.headers.get("x-delivery-count")
         attempts = count if isinstance(count, int) else 0
         return float(min(self._retry_delay * 2 ** min(attempts, 16), self._max_retry_delay))
+
+
+@dataclass
+class _Pending:
+    """A parsed message waiting for its batch; ``done`` resolves once it is settled."""
+
+    message: AbstractIncomingMessage
+    event: CloudEvent
+    done: asyncio.Future[None]
+    retrying: bool = False
+
+
+def _resolve(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
 
 
 async def _settle(outcome: Awaitable[None], message: AbstractIncomingMessage) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlparse, urlunparse
@@ -22,7 +22,7 @@ from sqlmodel import SQLModel, col
 
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
-from jzkit.messaging.inbox import InboxConsumer
+from jzkit.messaging.inbox import BatchHandler, InboxConsumer
 from jzkit.messaging.outbox import record_event
 from jzkit.messaging.rabbit import (
     CONTENT_TYPE,
@@ -233,6 +233,26 @@ class CountingHandler:
         self.applied[event.id] = self.applied.get(event.id, 0) + 1
 
 
+class PoisonedHandler(CountingHandler):
+    """Counts applications per event id, one by one or in batches; any batch holding ``poison`` fails."""
+
+    def __init__(self, poison: str) -> None:
+        super().__init__()
+        self.poison = poison
+        self.batches: list[list[str]] = []
+
+    async def __call__(self, session: AsyncSession, event: CloudEvent) -> None:
+        self.failing = event.id == self.poison
+        await super().__call__(session, event)
+
+    async def many(self, session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        self.batches.append([event.id for event in events])
+        if any(event.id == self.poison for event in events):
+            raise RuntimeError("batch holds the poison")
+        for event in events:
+            self.applied[event.id] = self.applied.get(event.id, 0) + 1
+
+
 async def _start_consumer(
     broker: Broker,
     sessions: SessionFactory,
@@ -243,8 +263,10 @@ async def _start_consumer(
     delivery_limit: int = 5,
     max_retry_delay: float = 0.2,
     reconnect_interval: float = 0.2,
+    batch_handler: BatchHandler | None = None,
+    batch_wait: float = 0.02,
 ) -> tuple[RabbitConsumer, InboxConsumer]:
-    inbox = InboxConsumer(broker.consumer_name(role), sessions, handler)
+    inbox = InboxConsumer(broker.consumer_name(role), sessions, handler, batch_handler)
     consumer = RabbitConsumer(
         url or broker.url,
         broker.exchange,
@@ -256,6 +278,8 @@ async def _start_consumer(
         prefetch=8,
         max_retry_delay=max_retry_delay,
         reconnect_interval=reconnect_interval,
+        batch_size=50,
+        batch_wait=batch_wait,
     )
     await consumer.start()
     broker.stoppers.append(consumer.stop)
@@ -472,3 +496,66 @@ async def test_consumer_comes_back_by_itself_after_the_connection_drops(
     started = asyncio.get_running_loop().time()
     await consumer.stop()
     assert asyncio.get_running_loop().time() - started < 2.0
+
+
+async def test_batch_consumer_applies_a_burst_once_acks_it_and_dead_letters_the_poison(
+    broker: Broker, sessions: SessionFactory
+) -> None:
+    good = [_event(n=n) for n in range(6)]
+    poison = _event(n=99)
+    handler = PoisonedHandler(poison.id)
+    consumer, inbox = await _start_consumer(
+        broker,
+        sessions,
+        "batch",
+        handler,
+        delivery_limit=2,
+        max_retry_delay=0.08,
+        batch_handler=handler.many,
+        batch_wait=0.5,  # long enough for the whole burst to land in one batch
+    )
+    publisher = await _publisher(broker)
+
+    # One burst: the good events, a duplicate of the first and the poison in the middle.
+    burst = [*good[:3], good[0], poison, *good[3:]]
+    await asyncio.gather(*(publisher.publish(event) for event in burst))
+
+    async def dead_lettered() -> bool:
+        return await consumer.dead_letter_count() == 1
+
+    await eventually(dead_lettered, "the poison in the DLQ")
+    # The burst went in as batches; the one holding the poison fell back to one-by-one delivery.
+    assert any(poison.id in batch and len(batch) > 1 for batch in handler.batches)
+    assert handler.applied == {event.id: 1 for event in good}
+    assert handler.attempted_at  # the single-message path ran
+    assert _metric("jz_events_failed_total", inbox.name, poison.type) >= 3
+    await consumer.stop()
+    await asyncio.sleep(0.3)
+    # Nothing left unacked or ready: every good message and the duplicate were acked.
+    assert await broker.queue_state(consumer.queue_name) == (0, 0)
+    assert await _inbox_count(sessions, inbox.name) == len(good)
+    [letter] = await dead_letters(broker.url, consumer.queue_name, limit=10)
+    assert (letter.message_id, letter.reason) == (poison.id, "delivery_limit")
+
+
+async def test_batch_consumer_acks_a_clean_burst_after_one_commit(
+    broker: Broker, sessions: SessionFactory
+) -> None:
+    handler = PoisonedHandler("none")
+    consumer, inbox = await _start_consumer(
+        broker, sessions, "clean-batch", handler, batch_handler=handler.many, batch_wait=0.5
+    )
+    publisher = await _publisher(broker)
+    events = [_event(n=n) for n in range(10)]
+    await asyncio.gather(*(publisher.publish(event) for event in [*events, events[1]]))
+
+    async def all_applied() -> bool:
+        return len(handler.applied) == len(events)
+
+    await eventually(all_applied, "the burst to be applied")
+    await consumer.stop()
+    await asyncio.sleep(0.3)
+    assert handler.applied == {event.id: 1 for event in events}
+    assert handler.attempts == 0  # no fallback to the single path
+    assert await broker.queue_state(consumer.queue_name) == (0, 0)
+    assert await _inbox_count(sessions, inbox.name) == len(events)

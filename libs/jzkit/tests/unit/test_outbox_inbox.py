@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -260,3 +260,71 @@ async def _commit_events(sessions: SessionFactory, events: list[CloudEvent]) -> 
     async with unit_of_work(sessions) as session:
         for event in events:
             record_event(session, event)
+
+
+async def test_deliver_many_applies_duplicates_inside_and_across_batches_once(
+    sessions: SessionFactory,
+) -> None:
+    applied: list[str] = []
+    calls: list[int] = []
+
+    async def handler(session: AsyncSession, event: CloudEvent) -> None:
+        raise AssertionError("the batch path must not call the single handler")
+
+    async def batch_handler(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        calls.append(len(events))
+        applied.extend(event.id for event in events)
+
+    consumer = InboxConsumer("funds", sessions, handler, batch_handler)
+    first, second, third = _event(1), _event(2), _event(3)
+
+    assert consumer.batches
+    assert await consumer.deliver_many([first, second, first]) == [True, True, False]
+    assert await consumer.deliver_many([second, third, third]) == [False, True, False]
+    assert await consumer.deliver_many([first, second]) == [False, False]
+    assert await consumer.deliver_many([]) == []
+
+    assert applied == [first.id, second.id, third.id]
+    assert calls == [2, 1]  # an all-duplicate batch does not call the handler
+    assert await _inbox_count(sessions) == 3
+
+
+async def test_failing_batch_handler_leaves_no_inbox_rows_so_a_retry_applies_them(
+    sessions: SessionFactory,
+) -> None:
+    fail = True
+    applied: list[str] = []
+
+    async def handler(session: AsyncSession, event: CloudEvent) -> None:
+        applied.append(event.id)
+
+    async def batch_handler(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+        record_event(session, CloudEvent(source="funds", type="funds.grant.proposed", data={}))
+        await session.flush()
+        if fail:
+            raise RuntimeError("batch failed")
+        applied.extend(event.id for event in events)
+
+    consumer = InboxConsumer("funds", sessions, handler, batch_handler)
+    events = [_event(1), _event(2)]
+
+    with pytest.raises(RuntimeError, match="batch failed"):
+        await consumer.deliver_many(events)
+    assert await _inbox_count(sessions) == 0
+    assert await _outbox(sessions) == []
+
+    fail = False
+    assert await consumer.deliver(events[0]) is True  # the single path shares the inbox
+    assert await consumer.deliver_many(events) == [False, True]
+    assert applied == [e.id for e in events]
+    assert await _inbox_count(sessions) == 2
+
+
+async def test_deliver_many_needs_a_batch_handler(sessions: SessionFactory) -> None:
+    async def handler(session: AsyncSession, event: CloudEvent) -> None:
+        pass
+
+    consumer = InboxConsumer("funds", sessions, handler)
+    assert not consumer.batches
+    with pytest.raises(RuntimeError, match="no batch handler"):
+        await consumer.deliver_many([_event()])

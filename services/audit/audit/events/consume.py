@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.service import append_event
+from audit.service import append_events
 from jzkit.contracts.envelope import CloudEvent
 
 CONSUMER = "audit"
@@ -14,4 +16,9 @@ PATTERNS: tuple[str, ...] = ("#",)
 
 async def handle(session: AsyncSession, event: CloudEvent) -> None:
     """Append ``event`` (the inbox guarantees one run per event; the UNIQUE event_id backs it up)."""
-    await append_event(session, event)
+    await handle_many(session, [event])
+
+
+async def handle_many(session: AsyncSession, events: Sequence[CloudEvent]) -> None:
+    """Append ``events`` in order under one lock of the tree (the batch path of :func:`handle`)."""
+    await append_events(session, events)
