@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Source roots of the packages (kept in step with [tool.setuptools.packages.find] in pyproject.toml).
-SRC_ROOTS := libs/jzkit services/registry services/audit gateway cli
+SRC_ROOTS := libs/jzkit services/registry services/identification services/funds services/audit gateway cli
 PTH    := $(VENV)/lib/python3.11/site-packages/jingzhun-src.pth
 JZ     := $(PY) -m jingzhun
 
@@ -34,7 +34,7 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/jzkit/jzkit services/registry/registry services/audit/audit gateway/gateway cli/jingzhun
+	$(VENV)/bin/mypy libs/jzkit/jzkit services/registry/registry services/identification/identification services/funds/funds services/audit/audit gateway/gateway cli/jingzhun
 
 stack: venv  ## separate processes against PostgreSQL and RabbitMQ on localhost
 	$(JZ) stack

@@ -50,6 +50,10 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    "registry": ServiceSpec(name="registry", package="registry", database="jz_registry"),
+    "registry": ServiceSpec(name="registry", package="registry", database="jz_registry", consumes=True),
+    "identification": ServiceSpec(
+        name="identification", package="identification", database="jz_identification", consumes=True
+    ),
+    "funds": ServiceSpec(name="funds", package="funds", database="jz_funds", consumes=True),
     "audit": ServiceSpec(name="audit", package="audit", database="jz_audit", publishes=False, consumes=True),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import start_http_server
 
 from jingzhun.catalog import SERVICES
-from jingzhun.worker import METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
+from jingzhun.worker import CONSUMER_METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.messaging.rabbit import RabbitConsumer
@@ -23,7 +23,7 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
     settings = spec.settings()
     common = get_common_settings()
     refuse_dev_secrets_outside_embedded(common)
-    start_http_server(metrics_port or settings.port + METRICS_PORT_OFFSET, addr=settings.host)
+    start_http_server(metrics_port or settings.port + CONSUMER_METRICS_PORT_OFFSET, addr=settings.host)
     handlers = spec.consumer()
     engine = make_engine(settings.database_url)
     consumer = RabbitConsumer(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.app import create_app as create_gateway
 from gateway.auth_routes import demo_users
@@ -21,31 +26,55 @@ from jzkit.settings import get_common_settings
 def build() -> FastAPI:
     """The gateway app with every service mounted in-process behind it."""
     common = get_common_settings()
-    bus = InProcessBus()
+    # Held until every service's lifespan has run: a relay starting before a later service
+    # subscribes would otherwise deliver the seeded events to nobody.
+    bus = InProcessBus(held=True)
     services = {}
-    # Consumers first: the gateway starts lifespans in this order, so they subscribe before any relay runs.
-    for name, spec in sorted(SERVICES.items(), key=lambda item: not item[1].consumes):
+    for name, spec in SERVICES.items():
         wiring: dict[str, Any] = {}
         if spec.publishes:
             wiring["publisher"] = bus
         if spec.consumes:
             wiring["subscriber"] = bus
         services[name] = spec.create_app(common=common, **wiring)
-    return create_gateway(gateway_settings(), common, embedded=services)
+    gateway = create_gateway(gateway_settings(), common, embedded=services)
+    started = gateway.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with started(app):
+            bus.release()
+            yield
+
+    gateway.router.lifespan_context = lifespan
+    return gateway
 
 
 async def seed_if_empty() -> int:
-    """Load the demo world into an empty registry; returns households created."""
+    """Load the demo world into every empty service database; returns registry households created."""
     from registry.domain.household import Limits
     from registry.seed import seed_demo
 
     common = get_common_settings()
     settings = SERVICES["registry"].settings()
-    engine = make_engine(settings.database_url)
+    async with _session(settings.database_url) as session:
+        limits = Limits(settings.max_annual_income_fen, settings.max_members)  # type: ignore[attr-defined]
+        created = await seed_demo(session, PiiCipher(common.pii_key.get_secret_value()), limits)
+    # Policies, quotas, programs and budgets: each service's own ``seed.seed_demo(session)``.
+    for name, spec in SERVICES.items():
+        if name == "registry" or importlib.util.find_spec(f"{spec.package}.seed") is None:
+            continue
+        async with _session(spec.settings().database_url) as session:
+            await importlib.import_module(f"{spec.package}.seed").seed_demo(session)
+    return created
+
+
+@asynccontextmanager
+async def _session(url: str) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(url)
     try:
         async with unit_of_work(make_session_factory(engine)) as session:
-            limits = Limits(settings.max_annual_income_fen, settings.max_members)  # type: ignore[attr-defined]
-            return await seed_demo(session, PiiCipher(common.pii_key.get_secret_value()), limits)
+            yield session
     finally:
         await engine.dispose()
 

@@ -7,7 +7,7 @@ import contextlib
 from prometheus_client import start_http_server
 
 from jingzhun.catalog import SERVICES
-from jingzhun.worker import METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
+from jingzhun.worker import RELAY_METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.rabbit import RabbitPublisher
 from jzkit.messaging.relay import OutboxRelay
@@ -20,7 +20,7 @@ async def run_relay(name: str, metrics_port: int | None = None) -> None:
     settings = spec.settings()
     common = get_common_settings()
     refuse_dev_secrets_outside_embedded(common)
-    start_http_server(metrics_port or settings.port + METRICS_PORT_OFFSET, addr=settings.host)
+    start_http_server(metrics_port or settings.port + RELAY_METRICS_PORT_OFFSET, addr=settings.host)
     engine = make_engine(settings.database_url)
     publisher = RabbitPublisher(common.broker_url, common.exchange)
     stop = stop_on_signals()

@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 
 log = logging.getLogger(__name__)
-# A relay or consumer of a service on port P exposes its metrics on P + 100 (registry 8001 -> 8101).
-# A service has either a relay or a consumer process today, so both may use it.
-METRICS_PORT_OFFSET = 100
+# A service on port P: its relay exposes metrics on P + 100 (registry 8001 -> 8101), its consumer on
+# P + 200 (registry 8201), so a service with both runs them side by side on one host.
+RELAY_METRICS_PORT_OFFSET = 100
+CONSUMER_METRICS_PORT_OFFSET = 200
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -15,6 +15,8 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     registry_url: str = "http://127.0.0.1:8001"
+    identification_url: str = "http://127.0.0.1:8002"
+    funds_url: str = "http://127.0.0.1:8003"
     audit_url: str = "http://127.0.0.1:8004"
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 30.0

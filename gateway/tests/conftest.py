@@ -18,13 +18,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
-import audit
 import registry
-from audit.app import create_app as create_audit
-from audit.settings import AuditSettings
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
+from jingzhun.catalog import SERVICES
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import make_engine, make_session_factory, unit_of_work
 from jzkit.idnumber import check_character
@@ -33,7 +32,6 @@ from jzkit.messaging.tables import OutboxMessage
 from jzkit.migrate import upgrade
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings
-from registry.app import create_app as create_registry
 from registry.domain.household import Limits
 from registry.models import Household
 from registry.seed import seed_demo
@@ -73,10 +71,14 @@ def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def audit_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("audit") / "template.db"
-    upgrade(audit.MIGRATIONS_DIR, sqlite_url(path))
-    return path
+def service_templates(tmp_path_factory: pytest.TempPathFactory, registry_template: Path) -> dict[str, Path]:
+    """A migrated database file per catalog service (the registry's also seeded)."""
+    templates = {"registry": registry_template}
+    for name, spec in SERVICES.items():
+        if name not in templates:
+            templates[name] = tmp_path_factory.mktemp(name) / "template.db"
+            upgrade(spec.migrations, sqlite_url(templates[name]))
+    return templates
 
 
 class EventRecorder:
@@ -141,7 +143,12 @@ class Api:
 
     async def state(self) -> tuple[int, int]:
         """(households, outbox events) in the registry database: unchanged means nothing happened."""
-        return await self._count(Household.id), await self._count(OutboxMessage.id)
+        households = await self._count(Household.id)
+        async with self.registry_app.state.runtime.sessions() as session:
+            business = select(func.count(OutboxMessage.id)).where(  # type: ignore[arg-type]
+                ~col(OutboxMessage.event_type).like("%.request.handled")
+            )
+            return households, int((await session.execute(business)).scalar_one())
 
     async def first_household(self, user: str, division: str) -> dict[str, Any]:
         r = await self.get(user, "/api/v1/households", params={"division": division, "limit": 1})
@@ -150,28 +157,28 @@ class Api:
 
 
 @pytest.fixture
-async def api(registry_template: Path, audit_template: Path, tmp_path: Path) -> AsyncIterator[Api]:
-    db = tmp_path / "registry.db"
-    shutil.copyfile(registry_template, db)
-    audit_db = tmp_path / "audit.db"
-    shutil.copyfile(audit_template, audit_db)
+async def api(service_templates: dict[str, Path], tmp_path: Path) -> AsyncIterator[Api]:
+    """The gateway with every catalog service embedded, as ``make run`` composes them."""
     common = common_settings()
-    bus = InProcessBus()
+    # Held until every service has subscribed (see jingzhun.embedded.build).
+    bus = InProcessBus(held=True)
     recorder = EventRecorder()
     bus.subscribe("test-recorder", ("#",), recorder)
-    registry_app = create_registry(
-        settings=RegistrySettings(database_url=sqlite_url(db)), common=common, publisher=bus
-    )
-    audit_app = create_audit(
-        settings=AuditSettings(database_url=sqlite_url(audit_db)), common=common, subscriber=bus
-    )
-    # Audit first: it subscribes in its lifespan, before the registry's relay can publish.
-    embedded = {"audit": audit_app, "registry": registry_app}
+    embedded: dict[str, Any] = {}
+    for name, spec in SERVICES.items():
+        db = tmp_path / f"{name}.db"
+        shutil.copyfile(service_templates[name], db)
+        settings = type(spec.settings())(database_url=sqlite_url(db))
+        wiring = {"publisher": bus} if spec.publishes else {}
+        if spec.consumes:
+            wiring["subscriber"] = bus
+        embedded[name] = spec.create_app(settings=settings, common=common, **wiring)
     app = create_gateway(GatewaySettings(), common, embedded=embedded)
     async with app.router.lifespan_context(app):
+        bus.release()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield Api(client, recorder, registry_app)
+            yield Api(client, recorder, embedded["registry"])
 
 
 _serial = itertools.count()

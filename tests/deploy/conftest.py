@@ -46,7 +46,7 @@ def env_names(cls: type[BaseSettings]) -> set[str]:
     return {f"{prefix}{name}".upper() for name in cls.model_fields}
 
 
-# Processes that serve only metrics (no API): their port is the service's port + the offset.
+# Processes that serve only metrics (no API): their port is the service's port + their command's offset.
 METRICS_ONLY = ("relay", "consume")
 
 
@@ -88,7 +88,7 @@ class CodeFacts:
 
     services: dict[str, ServiceSpec]
     settings_classes: dict[str, type[BaseSettings]]  # "common", "gateway", then each service
-    relay_metrics_offset: int  # relays and consumers alike: metrics on the service port + offset
+    metrics_offsets: dict[str, int]  # "relay"/"consume" -> metrics on the service port + this offset
     required_secrets: tuple[str, ...] = ("JZ_JWT_SECRET", "JZ_PII_KEY")
 
     @property
@@ -126,13 +126,13 @@ class CodeFacts:
         assert process.name is not None
         port = int(self.settings(self.settings_classes[process.name], env).port)
         if process.metrics_only:
-            return process.metrics_port or port + self.relay_metrics_offset
+            return process.metrics_port or port + self.metrics_offsets[process.command]
         return port
 
     def default_listening_port(self, process: Process) -> int:
-        """Where ``process`` listens with the settings defaults (metrics-only processes: + offset)."""
+        """Where ``process`` listens with the settings defaults (relays and consumers: + their offset)."""
         assert process.name is not None
-        offset = self.relay_metrics_offset if process.metrics_only else 0
+        offset = self.metrics_offsets[process.command] if process.metrics_only else 0
         return self.default_port(process.name) + offset
 
     @staticmethod
@@ -161,7 +161,9 @@ def code() -> CodeFacts:
     """Settings classes, catalog and CLI facts of this checkout."""
     classes: dict[str, type[BaseSettings]] = {"common": CommonSettings, "gateway": GatewaySettings}
     classes |= {name: type(spec.settings()) for name, spec in SERVICES.items()}
-    return CodeFacts(dict(SERVICES), classes, worker.METRICS_PORT_OFFSET)
+    offsets = {"relay": worker.RELAY_METRICS_PORT_OFFSET, "consume": worker.CONSUMER_METRICS_PORT_OFFSET}
+    assert set(offsets) == set(METRICS_ONLY)
+    return CodeFacts(dict(SERVICES), classes, offsets)
 
 
 @dataclass(frozen=True)

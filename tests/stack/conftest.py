@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,22 +150,33 @@ class EventCollector:
             ) from None
 
 
-@pytest.fixture
-async def events(live_stack: Stack) -> AsyncIterator[EventCollector]:
-    """An exclusive queue bound to every registry event on the stack's exchange."""
-    connection: AbstractRobustConnection = await aio_pika.connect_robust(live_stack.broker_url, timeout=10)
+@asynccontextmanager
+async def _collect(stack: Stack, pattern: str) -> AsyncIterator[EventCollector]:
+    connection: AbstractRobustConnection = await aio_pika.connect_robust(stack.broker_url, timeout=10)
     collector = EventCollector()
     try:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            live_stack.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        exchange = await channel.declare_exchange(stack.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, "registry.#")
+        await queue.bind(exchange, pattern)
         await queue.consume(collector.on_message)
         yield collector
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def events(live_stack: Stack) -> AsyncIterator[EventCollector]:
+    """An exclusive queue bound to every registry event on the stack's exchange."""
+    async with _collect(live_stack, "registry.#") as collector:
+        yield collector
+
+
+@pytest.fixture
+async def all_events(live_stack: Stack) -> AsyncIterator[EventCollector]:
+    """An exclusive queue bound to every event of every service on the stack's exchange."""
+    async with _collect(live_stack, "#") as collector:
+        yield collector
 
 
 @pytest.hookimpl(wrapper=True)

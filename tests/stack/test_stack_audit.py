@@ -25,14 +25,28 @@ VILLAGE = ("510822104201", "炉场村")
 WAIT_SECONDS = 20.0
 
 
-async def _entry_for(client: httpx.AsyncClient, subject: str) -> dict[str, Any]:
+async def _entry_for(client: httpx.AsyncClient, subject: str, **filters: str) -> dict[str, Any]:
     async with asyncio.timeout(WAIT_SECONDS):
         while True:
-            page = await client.get("/api/v1/audit/entries", params={"subject": subject})
+            page = await client.get("/api/v1/audit/entries", params={"subject": subject, **filters})
             assert page.status_code == 200, page.text
             if page.json()["items"]:
                 item: dict[str, Any] = page.json()["items"][0]
                 return item
+            await asyncio.sleep(0.1)
+
+
+async def _request_record(client: httpx.AsyncClient, request_id: str) -> dict[str, Any]:
+    """The logged record of the write request ``request_id`` (waits for the consumer)."""
+    params = {"type": "registry.request.handled", "limit": "500"}
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            page = await client.get("/api/v1/audit/entries", params=params)
+            assert page.status_code == 200, page.text
+            for item in page.json()["items"]:
+                if item["entry"]["event"]["requestid"] == request_id:
+                    event: dict[str, Any] = item["entry"]["event"]
+                    return event
             await asyncio.sleep(0.1)
 
 
@@ -64,3 +78,23 @@ async def test_a_registration_is_in_the_audit_log_with_a_valid_inclusion_proof(
         assert proof.status_code == 200, proof.text
         hashes = [base64.b64decode(h) for h in proof.json()["hashes"]]
         assert verify_inclusion(leaf, item["index"], checkpoint.size, hashes, checkpoint.root_hash)
+
+
+async def test_a_write_request_through_the_gateway_is_in_the_audit_log_with_its_request_id(
+    live_stack: Stack, synthesizer: Synthesizer
+) -> None:
+    clerk = {"Authorization": f"Bearer {live_stack.token(Role.VILLAGE_CLERK, VILLAGE[0])}"}
+    auditor = {"Authorization": f"Bearer {live_stack.token(Role.AUDITOR, '510822000000')}"}
+    draft = synthesizer.household(*VILLAGE).model_dump(mode="json", exclude_none=True)
+    draft["annual_net_income_fen"] = -1  # refused: the attempt is logged all the same
+    async with httpx.AsyncClient(base_url=live_stack.gateway_url, timeout=WAIT_SECONDS) as client:
+        refused = await client.post("/api/v1/households", json=draft, headers=clerk)
+        assert refused.status_code == 422, refused.text
+        request_id = refused.headers["x-request-id"]
+
+        client.headers.update(auditor)
+        event = await _request_record(client, request_id)
+        assert event["actor"] == "stack-village_clerk"
+        assert event["data"]["status"] == 422
+        assert event["data"]["role"] == "village_clerk"
+        assert event["data"]["division_code"] == VILLAGE[0]

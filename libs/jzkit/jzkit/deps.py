@@ -32,11 +32,13 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 # async: plain functions would each cost a thread-pool hop per request.
 async def get_principal(
-    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     """The verified caller (every service checks the token itself, not only the gateway)."""
     principal = verify_token(runtime.common, bearer_token(authorization))
     actor_var.set(principal.subject)
+    # For the write recorder, which sees the request again once it is answered.
+    request.state.principal = principal
     return principal
 
 

@@ -35,3 +35,8 @@ DEAD_LETTERS = Gauge(
     "jz_dead_letter_messages", "Messages waiting in a consumer's dead-letter queue", ["consumer"]
 )
 JOB_ROWS = Counter("jz_job_rows_total", "Rows processed by background jobs", ["service", "kind", "outcome"])
+WRITE_RECORDS_FAILED = Counter(
+    "jz_write_records_failed_total",
+    "Write requests answered but not recorded for the audit log (database refused the record)",
+    ["service"],
+)

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jzkit import metrics
+from jzkit.access import WriteRecorder
+from jzkit.contracts.requests import REQUEST_HANDLED
 from jzkit.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, DomainError, problem_body
 from jzkit.ids import new_id
 from jzkit.logs import actor_var, request_id_var
@@ -175,7 +177,14 @@ class RequestContextMiddleware:
 
 
 def install(app: FastAPI, service: str, readiness: dict[str, ReadinessCheck]) -> None:
-    """Add middleware, error handlers, ``/healthz``, ``/readyz`` and ``/metrics`` to ``app``."""
+    """Add middleware, error handlers, ``/healthz``, ``/readyz`` and ``/metrics`` to ``app``.
+
+    A service with write routes (``REQUEST_HANDLED``) also records each write request it answers.
+    """
+    contract = REQUEST_HANDLED.get(service)
+    if contract is not None:
+        # Added first, so it runs inside the request-context middleware (the request id is set).
+        app.add_middleware(WriteRecorder, service=service, contract=contract)
     app.add_middleware(RequestContextMiddleware, service=service)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 from fastapi import FastAPI
 
@@ -14,19 +13,12 @@ from audit.domain.note import Signer
 from audit.events.consume import CONSUMER, PATTERNS, handle
 from audit.settings import AuditSettings, get_settings, refuse_dev_signer_outside_embedded
 from jzkit import web
-from jzkit.messaging.bus import Delivery, Publisher
+from jzkit.messaging.bus import Publisher, Subscriber
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.runtime import service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 
 SERVICE = "audit"
-
-
-class Subscriber(Protocol):
-    """Where embedded mode's consumers register (the in-process bus)."""
-
-    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
-        """Deliver events whose routing key matches ``patterns``."""
 
 
 def create_app(

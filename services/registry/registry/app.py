@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from jzkit import web
-from jzkit.messaging.bus import Publisher
+from jzkit.messaging.bus import Publisher, Subscriber
+from jzkit.messaging.inbox import InboxConsumer
 from jzkit.runtime import service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 from registry import MIGRATIONS_DIR
 from registry.api.import_routes import router as import_router
 from registry.api.routes import router
+from registry.events.consume import CONSUMER, PATTERNS, handle
 from registry.imports.runner import running_imports
 from registry.settings import RegistrySettings, get_settings
 
@@ -24,8 +26,9 @@ def create_app(
     settings: RegistrySettings | None = None,
     common: CommonSettings | None = None,
     publisher: Publisher | None = None,
+    subscriber: Subscriber | None = None,
 ) -> FastAPI:
-    """Build the app; with ``publisher`` (embedded mode) the outbox relay runs in this process."""
+    """Build the app; with ``publisher``/``subscriber`` (embedded mode) relay and consumer run in-process."""
     settings = settings or get_settings()
     common = common or get_common_settings()
 
@@ -34,6 +37,10 @@ def create_app(
         async with service_runtime(
             app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
         ) as runtime:
+            if subscriber is not None:
+                subscriber.subscribe(
+                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
+                )
             async with running_imports(app, runtime, settings):
                 yield
 

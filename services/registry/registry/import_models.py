@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from registry.models import UtcDateTime
+from jzkit.db import UtcDateTime
 
 
 class ImportJob(SQLModel, table=True):

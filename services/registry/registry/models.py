@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from jzkit.db import UtcDateTime
+
 # JSONB on PostgreSQL (indexable), JSON text on SQLite.
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-UtcDateTime = sa.DateTime(timezone=True)
 
 
 class Division(SQLModel, table=True):
@@ -50,6 +51,8 @@ class Household(SQLModel, table=True):
     bank_account_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), unique=True))
     bank_holder_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    # Time of the identification event that last set ``status``: an older one redelivered late is ignored.
+    status_changed_at: datetime | None = Field(default=None, sa_column=sa.Column(UtcDateTime))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))

@@ -60,6 +60,12 @@ async def get_household(session: AsyncSession, household_id: str) -> Household |
     return await session.get(Household, household_id)
 
 
+async def get_household_for_update(session: AsyncSession, household_id: str) -> Household | None:
+    """One household, its row locked until commit on PostgreSQL (a no-op on SQLite, which has one writer)."""
+    query = select(Household).where(col(Household.id) == household_id).with_for_update()
+    return (await session.execute(query)).scalars().first()
+
+
 async def get_members(session: AsyncSession, household_id: str) -> list[Member]:
     """A household's members, head first then by creation."""
     query = (

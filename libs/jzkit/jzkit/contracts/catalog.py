@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from jzkit.contracts.envelope import CloudEvent, EventData
+from jzkit.contracts.funds import FUNDS_EVENTS
+from jzkit.contracts.identification import IDENTIFICATION_EVENTS
 from jzkit.contracts.registry import REGISTRY_EVENTS
+from jzkit.contracts.requests import REQUEST_EVENTS
 
-EVENT_TYPES: dict[str, type[EventData]] = {cls.event_type: cls for cls in REGISTRY_EVENTS}
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.event_type: cls for cls in (*REGISTRY_EVENTS, *IDENTIFICATION_EVENTS, *FUNDS_EVENTS, *REQUEST_EVENTS)
+}
 ASYNCAPI_VERSION = "2.6.0"
 
 

@@ -38,6 +38,13 @@ def _match(pat: list[str], words: list[str]) -> bool:
     return (head in ("*", words[0])) and _match(rest, words[1:])
 
 
+class Subscriber(Protocol):
+    """Where embedded mode's consumers register (the in-process bus)."""
+
+    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
+        """Deliver events whose routing key matches ``patterns``."""
+
+
 @dataclass
 class _Subscription:
     name: str
@@ -52,10 +59,19 @@ class InProcessBus:
     subscribers that already applied the event skip it the second time through their inbox.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, held: bool = False) -> None:
         self._subs: list[_Subscription] = []
         # The relay publishes a batch concurrently; a lock keeps deliveries in outbox order.
         self._lock = asyncio.Lock()
+        # A held bus makes publishers wait until ``release()``: embedded mode holds it until every
+        # service has subscribed, so an event relayed early is not missed by a later subscriber.
+        self._open = asyncio.Event()
+        if not held:
+            self._open.set()
+
+    def release(self) -> None:
+        """Let publishing proceed (every subscriber is registered)."""
+        self._open.set()
 
     def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
         """Register a consumer for the routing-key ``patterns``."""
@@ -63,6 +79,7 @@ class InProcessBus:
 
     async def publish(self, event: CloudEvent) -> None:
         """Deliver to every matching subscriber; raise if any of them fails."""
+        await self._open.wait()
         async with self._lock:
             await self._deliver_all(event)
 

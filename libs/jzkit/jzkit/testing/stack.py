@@ -32,8 +32,8 @@ from jzkit.auth import Role, issue_token
 from jzkit.pgadmin import recreate_database, with_database
 from jzkit.settings import CommonSettings
 
-# A developer's stack listens on 8000-8004 and its relays' metrics on 8100-8104.
-RESERVED_PORTS = frozenset({*range(8000, 8005), *range(8100, 8105)})
+# A developer's stack listens on 8000-8004, its relays' metrics on 8100-8104, its consumers' on 8200-8204.
+RESERVED_PORTS = frozenset({*range(8000, 8005), *range(8100, 8105), *range(8200, 8205)})
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 MIGRATE_TIMEOUT_SECONDS = 120.0
@@ -149,7 +149,8 @@ class Stack:
         self.exchange = f"jingzhun.events.{label}-{token}"
         self.databases = {name: f"jz_{name}_{label}_{token}".replace("-", "_") for name in self.services}
         self.ports = {name: free_port() for name in (*self.services, GATEWAY)}
-        self.metrics_ports = {name: free_port() for name in self.services}
+        # Metrics ports of the relay and the consumer processes, by process name.
+        self.metrics_ports: dict[str, int] = {}
         self.common = CommonSettings(
             mode="stack",
             broker_url=broker_url,
@@ -164,20 +165,17 @@ class Stack:
         for name in self.services:
             self._add(name, [*exe, "serve", name], f"{self.url(name)}/readyz")
             if name in consumers:
-                self._add(
-                    consumer_name(name),
-                    [*exe, "consume", name, "--metrics-port", str(self.metrics_ports[name])],
-                    f"http://127.0.0.1:{self.metrics_ports[name]}/metrics",
-                )
-            elif relays and (publishers is None or name in publishers):
-                metrics = f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
-                self._add(
-                    relay_name(name),
-                    [*exe, "relay", name, "--metrics-port", str(self.metrics_ports[name])],
-                    metrics,
-                    marker=f'jz_outbox_pending{{service="{name}"}}',
+                self._add_worker(consumer_name(name), [*exe, "consume", name])
+            if relays and (publishers is None or name in publishers):
+                self._add_worker(
+                    relay_name(name), [*exe, "relay", name], marker=f'jz_outbox_pending{{service="{name}"}}'
                 )
         self._add(GATEWAY, [*exe, "serve", GATEWAY], f"{self.gateway_url}/readyz")
+
+    def _add_worker(self, name: str, argv: list[str], marker: str | None = None) -> None:
+        port = self.metrics_ports[name] = free_port()
+        metrics = f"http://127.0.0.1:{port}/metrics"
+        self._add(name, [*argv, "--metrics-port", str(port)], metrics, marker=marker)
 
     def _add(self, name: str, argv: list[str], ready_url: str, marker: str | None = None) -> None:
         self.processes[name] = StackProcess(name, argv, self.workdir / f"{name}.log", ready_url, marker)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from jzkit.contracts.envelope import CloudEvent
@@ -100,3 +102,20 @@ async def test_in_process_bus_without_matching_subscriber_is_a_no_op() -> None:
 
     bus.subscribe("funds", ("funds.#",), never)
     await bus.publish(_event("registry.household.created"))
+
+
+async def test_a_held_bus_delivers_only_after_release_to_subscribers_registered_meanwhile() -> None:
+    bus = InProcessBus(held=True)
+    got: list[str] = []
+    publishing = asyncio.create_task(bus.publish(CloudEvent(source="/t", type="a.b.c", data={})))
+    await asyncio.sleep(0.01)
+    assert not publishing.done()
+
+    async def late(event: CloudEvent) -> bool:
+        got.append(event.type)
+        return True
+
+    bus.subscribe("late", ("#",), late)
+    bus.release()
+    await asyncio.wait_for(publishing, 1)
+    assert got == ["a.b.c"]

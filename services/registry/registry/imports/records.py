@@ -80,6 +80,7 @@ def household_values(draft: HouseholdDraft, pii: PiiCipher, actor: str, now: dat
         "bank_account_hash": pii.blind_index(bank.account_number) if bank else None,
         "bank_holder_hash": pii.blind_index(bank.holder_id_number) if bank else None,
         "status": REGISTERED_STATUS,
+        "status_changed_at": None,
         "version": 1,
         "created_at": now,
         "updated_at": now,

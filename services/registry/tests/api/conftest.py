@@ -102,6 +102,12 @@ class Registry:
     async def count(self, table: str) -> int:
         return int(await self.scalar(f"SELECT count(*) FROM {table}"))
 
+    async def business_events(self) -> int:
+        """Outbox events other than the write-request records (which every write leaves, refused or not)."""
+        return int(
+            await self.scalar("SELECT count(*) FROM outbox WHERE event_type NOT LIKE '%.request.handled'")
+        )
+
 
 @pytest.fixture
 def registry_overrides() -> dict[str, Any]:

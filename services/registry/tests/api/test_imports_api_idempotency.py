@@ -20,7 +20,7 @@ async def test_same_file_twice_changes_nothing(
     before = (
         await registry.count("households"),
         await registry.count("members"),
-        await registry.count("outbox"),
+        await registry.business_events(),
     )
     second = await registry.run_import("township", "a.csv", body)
     assert first["counts"]["households_created"] == 7
@@ -33,7 +33,7 @@ async def test_same_file_twice_changes_nothing(
     after = (
         await registry.count("households"),
         await registry.count("members"),
-        await registry.count("outbox"),
+        await registry.business_events(),
     )
     assert after == before
 
@@ -43,7 +43,7 @@ async def test_person_of_another_household_and_changed_facts_are_refused(
 ) -> None:
     households = [h for h in drafts(12) if len(h.members) >= 2][:2]
     await registry.run_import("clerk", "a.csv", csv_file(file_rows(households)))
-    before = await registry.count("outbox")
+    before = await registry.business_events()
     changed = households[0].model_copy(update={"address": "搬到了五组"})
     job = await registry.run_import("clerk", "b.csv", csv_file(file_rows([changed])))
     different = next(e for e in job["errors"] if e["code"] == "household-already-registered")
@@ -58,7 +58,7 @@ async def test_person_of_another_household_and_changed_facts_are_refused(
     job = await registry.run_import("clerk", "d.csv", csv_file(file_rows([split])))
     assert [(e["row"], e["code"]) for e in job["errors"]] == [(2, "person-already-registered")]
     assert await registry.count("households") == 2
-    assert await registry.count("outbox") == before
+    assert await registry.business_events() == before
 
 
 async def test_idempotency_key_replays_the_first_job(

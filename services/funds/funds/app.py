@@ -1,0 +1,70 @@
+"""The funds service's FastAPI app factory and lifespan: it publishes and consumes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Protocol
+
+from fastapi import FastAPI
+
+from funds import MIGRATIONS_DIR
+from funds.api import ROUTERS
+from funds.events.consume import CONSUMER, PATTERNS, handle
+from funds.settings import FundsSettings, get_settings
+from jzkit import web
+from jzkit.messaging.bus import Delivery, Publisher
+from jzkit.messaging.inbox import InboxConsumer
+from jzkit.runtime import service_runtime
+from jzkit.settings import CommonSettings, get_common_settings
+
+SERVICE = "funds"
+Clock = Callable[[], datetime]
+
+
+class Subscriber(Protocol):
+    """Where embedded mode's consumers register (the in-process bus)."""
+
+    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
+        """Deliver events whose routing key matches ``patterns``."""
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: FundsSettings | None = None,
+    common: CommonSettings | None = None,
+    publisher: Publisher | None = None,
+    subscriber: Subscriber | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the app; ``clock`` is injectable so tests can let notice periods run out."""
+    settings = settings or get_settings()
+    common = common or get_common_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(
+            app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
+        ) as runtime:
+            if subscriber is not None:
+                subscriber.subscribe(
+                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
+                )
+            yield
+
+    app = FastAPI(title="Jingzhun funds", version="1.0.0", lifespan=lifespan)
+    app.state.clock = clock
+    app.state.settings = settings
+    for router in ROUTERS:
+        app.include_router(router)
+
+    async def database_ready() -> None:
+        await app.state.runtime.check_database()
+
+    web.install(app, SERVICE, {"database": database_ready})
+    return app

@@ -1,0 +1,1 @@
+"""Pure rules of the funds service: programs, amounts, budgets, grants, ledger, ISO 20022 files."""

@@ -1,0 +1,1 @@
+"""Events published and consumed of the funds service."""

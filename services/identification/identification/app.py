@@ -1,0 +1,65 @@
+"""The identification service's FastAPI app factory and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from identification import MIGRATIONS_DIR
+from identification.api import ROUTERS
+from identification.events.consume import CONSUMER, PATTERNS, handle
+from identification.service.review_runner import running_reviews
+from identification.service.scheduler import running_scheduler
+from identification.settings import IdentificationSettings, get_settings
+from jzkit import web
+from jzkit.messaging.bus import Publisher, Subscriber
+from jzkit.messaging.inbox import InboxConsumer
+from jzkit.runtime import service_runtime
+from jzkit.settings import CommonSettings, get_common_settings
+
+SERVICE = "identification"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: IdentificationSettings | None = None,
+    common: CommonSettings | None = None,
+    publisher: Publisher | None = None,
+    subscriber: Subscriber | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the app; ``clock`` is injectable so tests can let notice periods run out."""
+    settings = settings or get_settings()
+    common = common or get_common_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(
+            app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
+        ) as runtime:
+            if subscriber is not None:
+                subscriber.subscribe(
+                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
+                )
+            async with running_reviews(app, runtime, settings), running_scheduler(app, runtime, settings):
+                yield
+
+    app = FastAPI(title="Jingzhun identification", version="1.0.0", lifespan=lifespan)
+    app.state.clock = clock
+    app.state.settings = settings
+    for router in ROUTERS:
+        app.include_router(router)
+
+    async def database_ready() -> None:
+        await app.state.runtime.check_database()
+
+    web.install(app, SERVICE, {"database": database_ready})
+    return app

@@ -1,0 +1,1 @@
+"""Tables of the identification service (Core tables on the shared SQLModel metadata)."""
