@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from funds import MIGRATIONS_DIR
 from funds.api import ROUTERS
 from funds.events.consume import CONSUMER, PATTERNS, handle
+from funds.service.gauges import refresh_gauges
 from funds.settings import FundsSettings, get_settings
 from jzkit import web
+from jzkit.gauges import running_gauges
 from jzkit.messaging.bus import Delivery, Publisher
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.runtime import service_runtime
@@ -55,7 +57,8 @@ def create_app(
                 subscriber.subscribe(
                     CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
                 )
-            yield
+            async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
+                yield
 
     app = FastAPI(title="Jingzhun funds", version="1.0.0", lifespan=lifespan)
     app.state.clock = clock

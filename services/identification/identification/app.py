@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from identification import MIGRATIONS_DIR
 from identification.api import ROUTERS
 from identification.events.consume import CONSUMER, PATTERNS, handle
+from identification.service.gauges import refresh_gauges
 from identification.service.review_runner import running_reviews
 from identification.service.scheduler import running_scheduler
 from identification.settings import IdentificationSettings, get_settings
 from jzkit import web
+from jzkit.gauges import running_gauges
 from jzkit.messaging.bus import Publisher, Subscriber
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.runtime import service_runtime
@@ -50,7 +52,8 @@ def create_app(
                     CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
                 )
             async with running_reviews(app, runtime, settings), running_scheduler(app, runtime, settings):
-                yield
+                async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
+                    yield
 
     app = FastAPI(title="Jingzhun identification", version="1.0.0", lifespan=lifespan)
     app.state.clock = clock

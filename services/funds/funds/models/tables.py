@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from jzkit.db import UtcDateTime
 from jzkit.messaging.tables import BigId
 
 metadata = sa.MetaData()
-Ts = sa.DateTime(timezone=True)
+Ts = UtcDateTime()
 Money = sa.BigInteger
 
 programs = sa.Table(

@@ -16,7 +16,6 @@ from funds.models.tables import batches, payments
 from funds.repository import batches as repo
 from funds.service.context import Context
 from funds.service.programs import load_program
-from funds.service.views import utc
 from jzkit import divisions
 from jzkit.auth import Role
 from jzkit.contracts.funds import BatchCreated
@@ -160,7 +159,7 @@ async def batch_doc(session: AsyncSession, ctx: Context, batch_id: str) -> dict[
         "message_id": row.message_id,
         "payments_count": row.payments_count,
         "total_fen": row.total_fen,
-        "created_at": utc(row.created_at).isoformat(),
+        "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
         "payments_by_status": {s: {"count": n, "total_fen": t} for s, (n, t) in sorted(counts.items())},
     }
@@ -184,4 +183,4 @@ async def payment_file(session: AsyncSession, ctx: Context, batch_id: str) -> by
                 remittance=f"{p.program_id} {p.period}",
             )
 
-    return build_pain001(row.message_id, utc(row.created_at), debtor, items())
+    return build_pain001(row.message_id, row.created_at, debtor, items())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +22,7 @@ from funds.repository import roster as roster_repo
 from funds.service import money, postings
 from funds.service.context import Context
 from funds.service.programs import load_program
-from funds.service.views import Facts, grant_doc, utc
+from funds.service.views import Facts, grant_doc
 from jzkit.contracts.envelope import EventData
 from jzkit.contracts.funds import (
     GrantApplied,
@@ -207,7 +206,7 @@ async def transition(
             field="action",
         )
     program = await load_program(session, row.program_id)
-    ends_at = ctx.now + program.notice if draft.action == GrantAction.PUBLISH else _aware(row.notice_ends_at)
+    ends_at = ctx.now + program.notice if draft.action == GrantAction.PUBLISH else row.notice_ends_at
     target, _events = grant_transition(row.status, draft.action, ctx.principal.role, ctx.now, ends_at)
     values: dict[str, Any] = {"status": target.value, "updated_at": ctx.now}
     if draft.action == GrantAction.PUBLISH:
@@ -235,10 +234,6 @@ async def transition(
         extra = {"notice_ends_at": values["notice_ends_at"].isoformat()}
     emit(session, event(**fields, **extra), f"grant/{grant_id}", ctx.actor, draft.reason)
     return await load_doc(session, ctx, grant_id)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
 
 
 async def _approve(session: AsyncSession, ctx: Context, program: Program, row: sa.Row[Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from funds.models.tables import grants, payments
 from funds.repository import budgets as budget_repo
 from funds.repository import ledger as repo
 from funds.service.context import Context
-from funds.service.views import utc
 from jzkit.auth import Role
 
 READERS = (Role.FUNDS_OFFICER, Role.AUDITOR, Role.COUNTY_APPROVER, Role.TOWNSHIP_REVIEWER)
@@ -48,7 +47,7 @@ async def entries(
             "account": r.account,
             "debit_fen": r.debit_fen,
             "credit_fen": r.credit_fen,
-            "at": utc(r.at).isoformat(),
+            "at": r.at.isoformat(),
             "actor": r.actor,
         }
         for r in await repo.entries(session, account, after, limit)

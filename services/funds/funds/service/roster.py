@@ -29,21 +29,15 @@ def _blank(household_id: str, division_code: str, now: datetime) -> dict[str, An
     }
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def apply_decision(session: AsyncSession, event: CloudEvent, locked_in: bool) -> None:
     """Lock a household in (approved, reentered) or out (exited); an older decision changes nothing."""
     household_id = str(event.data["household_id"])
     decided_at = datetime.fromisoformat(str(event.data["decided_at"]))
-    decided_at = _aware(decided_at)
     now = datetime.now(UTC)
     await repo.insert_or_ignore(session, _blank(household_id, str(event.data["division_code"]), now))
     row = await repo.get(session, household_id, lock=True)
     assert row is not None  # inserted just above
-    if row.decided_at is not None and _aware(row.decided_at) > decided_at:
+    if row.decided_at is not None and row.decided_at > decided_at:
         return
     await repo.update(
         session,

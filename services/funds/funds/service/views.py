@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,13 +36,8 @@ class Facts:
         )
 
 
-def utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _when(value: datetime | None) -> str | None:
-    return None if value is None else utc(value).isoformat()
+    return None if value is None else value.isoformat()
 
 
 def grant_doc(row: sa.Row[Any], history: list[sa.Row[Any]]) -> dict[str, Any]:

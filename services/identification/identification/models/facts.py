@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from jzkit.db import UtcDateTime
+
 household_facts = sa.Table(
     "household_facts",
     SQLModel.metadata,
@@ -30,7 +32,7 @@ household_facts = sa.Table(
     sa.Column("snapshot", sa.Text, nullable=False),
     sa.Column("decision_status", sa.String(20), nullable=False, server_default="registered"),
     sa.Column("monitored", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint(
         "decision_status IN ('registered', 'under_review', 'poor', 'exited', 'rejected')",
         name="ck_household_facts_decision_status",

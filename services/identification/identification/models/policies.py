@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from jzkit.db import UtcDateTime
+
 policies = sa.Table(
     "policies",
     SQLModel.metadata,
@@ -14,7 +16,7 @@ policies = sa.Table(
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("division_code", sa.String(12), nullable=False),
     sa.Column("document", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(120), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.UniqueConstraint("name", "version", name="uq_policies_name_version"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from jzkit.db import UtcDateTime
+
 quotas = sa.Table(
     "quotas",
     SQLModel.metadata,
@@ -13,7 +15,7 @@ quotas = sa.Table(
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("people", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("updated_by", sa.String(120), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.UniqueConstraint("division_code", "year", name="uq_quotas_division_year"),
@@ -30,7 +32,7 @@ village_facts = sa.Table(
     sa.Column("model_village", sa.Boolean, nullable=False),
     sa.Column("province_incidence_permyriad", sa.Integer, nullable=True),
     sa.Column("province_per_capita_income_fen", sa.BigInteger, nullable=True),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("updated_by", sa.String(120), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.CheckConstraint("collective_income_fen >= 0", name="ck_village_facts_collective"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from jzkit.db import UtcDateTime
+
 reviews = sa.Table(
     "reviews",
     SQLModel.metadata,
@@ -23,8 +25,8 @@ reviews = sa.Table(
     sa.Column("requested_role", sa.String(40), nullable=False),
     sa.Column("requested_jurisdiction", sa.String(12), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="ck_reviews_status"),
 )
 
@@ -51,7 +53,7 @@ spot_checks = sa.Table(
     sa.Column("division_code", sa.String(12), nullable=False),
     sa.Column("seed", sa.Text, nullable=False),
     sa.Column("result", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(120), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
 )
