@@ -13,6 +13,7 @@ import asyncpg
 import sqlalchemy as sa
 
 import identification
+from bench.report import Line, Report
 from identification.domain.policy import Policy
 from identification.policies import DEFAULT, document
 from identification.repository import reviews as review_repo
@@ -28,6 +29,9 @@ from jzkit.testing.stack import drop_database
 COUNTY = "510822000000"
 VILLAGES = 1000  # 20 townships × 50 villages
 VILLAGE_QUOTA = 800
+REVIEW_SECONDS_AIM = 60.0
+REVIEW_RATIO_AIM = 1.5
+MB = 2**20
 REPEATS = 3  # the evaluation timings take the best of a few runs; the review path runs once
 
 # N synthetic households spread over 1000 villages, made by the server (no rows cross the wire).
@@ -210,3 +214,25 @@ def _review_row(review_id: str, policy_id: str, year: int, now: datetime) -> dic
         "reason": "bench",
         "created_at": now,
     }
+
+
+def report_lines(report: Report, households: int, admin_url: str) -> None:
+    """Identification's batch evaluation and whole re-review path vs one hand-written SQL statement."""
+    print(f"review: {households:,} households in a scratch database ...")
+    result = asyncio.run(review_benchmark(admin_url, households))
+    hand = result.hand_seconds
+    report.add(Line("review", "compiled policy SQL", result.compiled_seconds, "s", baseline=hand))
+    report.add(
+        Line("review", "compiled vs hand-written (aim)", result.compiled_seconds, "s", hand, REVIEW_RATIO_AIM)
+    )
+    report.add(Line("review", "whole re-review path", result.review_seconds, "s", baseline=hand))
+    report.add(Line("review", "whole re-review (aim)", result.review_seconds, "s", aim=REVIEW_SECONDS_AIM))
+    report.add(Line("review", "peak RSS", result.peak_rss_bytes / MB, "MB"))
+    report.add(Line("review", "eligible households", result.eligible, "households"))
+    report.notes.append(
+        f"review: {result.households:,} households filled in {result.fill_seconds:.1f} s; compiled = the"
+        " default policy compiled to one SQL statement (eligibility + score of every household, best of 3);"
+        " whole path = evaluate, rank within village quotas, classify, write every result row and the"
+        " per-village summary (dry run: no cases opened); baseline = one hand-written SQL statement computing"
+        " the same eligibility and score on the same table, whose answer must match"
+    )

@@ -27,9 +27,6 @@ IMPORT_RSS_AIM_MB = 400.0
 DEFAULT_SEED = 2736
 BENCHES = ("import", "read", "audit", "review", "pay")
 STACK_BENCHES = ("import", "read")
-REVIEW_SECONDS_AIM = 60.0
-REVIEW_RATIO_AIM = 1.5
-PAY_SECONDS_AIM = 30.0
 AUDIT_PROOF_AIM_MS = 10.0
 AUDIT_APPEND_AIM = 5000.0
 BENCH_ACTOR = "bench"
@@ -113,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             return status
     if args.only in (None, "review"):
         try:
-            review_lines(report, args, admin_url)
+            reviewing.report_lines(report, args.review_households, admin_url)
         except (AssertionError, BenchFailed) as exc:
             print(f"bench failed: review: {exc}", file=sys.stderr)
             return 1
     if args.only in (None, "pay"):
         try:
-            pay_lines(report, args, admin_url)
+            paying.report_lines(report, args.pay_grants, admin_url)
         except (AssertionError, BenchFailed) as exc:
             print(f"bench failed: pay: {exc}", file=sys.stderr)
             return 1
@@ -321,44 +318,4 @@ def audit_lines(report: Report, args: argparse.Namespace, admin_url: str, broker
         f" through service.inclusion (stored subtree hashes, one query each), every one verified against the"
         f" root; baseline = {len(proofs.memory_ms)} of the same proofs from an in-memory leaf list"
         " (merkle.inclusion_proof, O(n) each), which must be equal"
-    )
-
-
-def review_lines(report: Report, args: argparse.Namespace, admin_url: str) -> None:
-    """Identification's batch evaluation and whole re-review path vs one hand-written SQL statement."""
-    print(f"review: {args.review_households:,} households in a scratch database ...")
-    result = asyncio.run(reviewing.review_benchmark(admin_url, args.review_households))
-    hand = result.hand_seconds
-    report.add(Line("review", "compiled policy SQL", result.compiled_seconds, "s", baseline=hand))
-    report.add(
-        Line("review", "compiled vs hand-written (aim)", result.compiled_seconds, "s", hand, REVIEW_RATIO_AIM)
-    )
-    report.add(Line("review", "whole re-review path", result.review_seconds, "s", baseline=hand))
-    report.add(Line("review", "whole re-review (aim)", result.review_seconds, "s", aim=REVIEW_SECONDS_AIM))
-    report.add(Line("review", "peak RSS", result.peak_rss_bytes / MB, "MB"))
-    report.add(Line("review", "eligible households", result.eligible, "households"))
-    report.notes.append(
-        f"review: {result.households:,} households filled in {result.fill_seconds:.1f} s; compiled = the"
-        " default policy compiled to one SQL statement (eligibility + score of every household, best of 3);"
-        " whole path = evaluate, rank within village quotas, classify, write every result row and the"
-        " per-village summary (dry run: no cases opened); baseline = one hand-written SQL statement computing"
-        " the same eligibility and score on the same table, whose answer must match"
-    )
-
-
-def pay_lines(report: Report, args: argparse.Namespace, admin_url: str) -> None:
-    """One disbursement batch: build, pain.001 export, pain.002 reconciliation, and peak memory."""
-    print(f"pay: a batch of {args.pay_grants:,} approved grants in a scratch database ...")
-    result = asyncio.run(paying.paying_benchmark(admin_url, args.pay_grants))
-    report.add(Line("pay", "build batch", result.build_seconds, "s"))
-    report.add(Line("pay", "export pain.001", result.export_seconds, "s"))
-    report.add(Line("pay", "reconcile pain.002", result.reconcile_seconds, "s"))
-    report.add(Line("pay", "three steps (aim)", result.total_seconds, "s", aim=PAY_SECONDS_AIM))
-    report.add(Line("pay", "payment file", result.file_bytes / MB, "MB"))
-    report.add(Line("pay", "peak RSS", result.peak_rss_bytes / MB, "MB"))
-    report.notes.append(
-        f"pay: {result.grants:,} approved grants (reserved in bulk beforehand, untimed); build = claim the"
-        " grants into a batch whose control totals match, freeze amount and card per payment; export ="
-        " the XSD-valid pain.001.001.09 file; reconcile = a pain.002 with"
-        f" {result.paid:,} accepted and {result.failed:,} rejected, ledger posted, ledger invariants checked"
     )
