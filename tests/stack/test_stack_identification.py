@@ -135,7 +135,9 @@ async def test_a_registered_household_is_approved_granted_and_paid(
 
         await _until_ok(client, f"/api/v1/roster/{household_id}", who["funds"])
         grant = await _approved_grant(client, who, household_id)
-        await _pay(client, who["funds"], grant)
+        holder = draft["bank_account"]["holder_id_number"]
+        payee = next(m["name"] for m in draft["members"] if m["id_number"] == holder)
+        await _pay(client, who["funds"], grant, payee)
         got = await all_events.wait_for(
             lambda ds: any(
                 d.routing_key == "funds.disbursed" and d.envelope["data"]["grant_id"] == grant["id"]
@@ -181,8 +183,8 @@ async def _approved_grant(
             await asyncio.sleep(0.2)
 
 
-async def _pay(client: httpx.AsyncClient, funds: dict[str, str], grant: dict[str, Any]) -> None:
-    """A batch with its control totals, its pain.001, and the bank accepting it in a pain.002."""
+async def _pay(client: httpx.AsyncClient, funds: dict[str, str], grant: dict[str, Any], payee: str) -> None:
+    """A batch with its control totals, its pain.001 (paying the card holder), and the bank's pain.002."""
     body = {
         "program_id": PROGRAM,
         "period": "2026",
@@ -198,6 +200,8 @@ async def _pay(client: httpx.AsyncClient, funds: dict[str, str], grant: dict[str
     assert payment_file.status_code == 200, payment_file.text
     (end_to_end,) = re.findall(r"<EndToEndId>([^<]+)</EndToEndId>", payment_file.text)
     assert "<NbOfTxs>1</NbOfTxs>" in payment_file.text
+    # The registry's card holder, carried encrypted through the events, is the payee.
+    assert f"<Cdtr><Nm>{payee}</Nm>" in payment_file.text.replace("\n", "").replace(" ", "")
     statuses = [TxStatus(end_to_end, "accepted")]
     report = build_pain002("BANK-STACK-1", datetime.now(UTC), batch["message_id"], statuses)
     headers = {**funds, "Content-Type": "application/xml"}

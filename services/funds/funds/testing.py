@@ -9,6 +9,8 @@ from jzkit.contracts.envelope import CloudEvent
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings
 
+HOLDER_NAME = "王大山"
+
 
 def industry_program(code: str = "industry-2026", **kw: Any) -> dict[str, Any]:
     """A household industry subsidy (产业到户补助): 2000–4000 yuan by type, capped at 4000."""
@@ -38,6 +40,7 @@ def registry_event(
             "bank": "农村信用社",
             "account_masked": card[:4] + "********" + card[-4:],
             "account_ciphertext": pii.encrypt(card),
+            "holder_name_ciphertext": pii.encrypt(HOLDER_NAME),
         }
     facts = {
         "household_id": household_id,

@@ -50,6 +50,7 @@ class Household(SQLModel, table=True):
     # One card, one household (一卡一户): the keyed hash is unique across households.
     bank_account_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), unique=True))
     bank_holder_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    bank_holder_name_ciphertext: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
     # Time of the identification event that last set ``status``: an older one redelivered late is ignored.
     status_changed_at: datetime | None = Field(default=None, sa_column=sa.Column(UtcDateTime))

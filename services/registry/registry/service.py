@@ -25,6 +25,7 @@ from registry.domain.household import (
     check_household,
     check_income,
     check_village,
+    holder_name,
 )
 from registry.domain.visibility import WRITER_ROLES, sees_full_id_numbers
 from registry.events.publish import emit, household_facts
@@ -156,10 +157,13 @@ async def _ensure_card_free(
         )
 
 
-def _apply_bank(household: Household, bank: BankAccountDraft | None, pii: PiiCipher) -> None:
+def _apply_bank(
+    household: Household, bank: BankAccountDraft | None, holder_name: str | None, pii: PiiCipher
+) -> None:
     if bank is None:
         return
     household.bank_name = bank.bank
+    household.bank_holder_name_ciphertext = pii.encrypt(holder_name) if holder_name else None
     household.bank_account_ciphertext = pii.encrypt(bank.account_number)
     household.bank_account_masked = mask_account(bank.account_number)
     household.bank_account_hash = pii.blind_index(bank.account_number)
@@ -208,7 +212,7 @@ async def register_household(
         updated_by=ctx.principal.subject,
     )
     if draft.bank_account:
-        _apply_bank(household, draft.bank_account, ctx.pii)
+        _apply_bank(household, draft.bank_account, holder_name(draft), ctx.pii)
         assert household.bank_account_hash is not None
         await _ensure_card_free(session, ctx, household.bank_account_hash, household.id)
     members = [member_row(m, household.id, ctx.pii, now) for m in draft.members]
@@ -275,7 +279,11 @@ async def update_household(
         household.measures = [m.model_dump(mode="json") for m in patch.measures]
     if patch.results is not None:
         household.results = [r.model_dump(mode="json") for r in patch.results]
-    _apply_bank(household, bank, ctx.pii)
+    holder = None
+    if bank is not None:
+        holder_hash = ctx.pii.blind_index(bank.holder_id_number)
+        holder = next((m.name for m in members if m.id_number_hash == holder_hash), None)
+    _apply_bank(household, bank, holder, ctx.pii)
     touch(household, members, ctx)
     await flush_guarded(session)
     emit(

@@ -40,6 +40,8 @@ class BankAccountFacts(BaseModel):
     bank: str
     account_masked: str
     account_ciphertext: str
+    # The card holder's name (a member), encrypted like the number: the payee name of a bank transfer.
+    holder_name_ciphertext: str | None = None
 
 
 class HouseholdFacts(BaseModel):

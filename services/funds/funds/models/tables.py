@@ -55,6 +55,7 @@ roster = sa.Table(
     sa.Column("bank_name", sa.String(120)),
     sa.Column("account_masked", sa.String(64)),
     sa.Column("account_ciphertext", sa.Text),
+    sa.Column("holder_name_ciphertext", sa.Text),
     sa.Column("card_update_required", sa.Boolean, nullable=False),
     sa.Column("updated_at", Ts, nullable=False),
 )
@@ -133,6 +134,7 @@ payments = sa.Table(
     sa.Column("bank_name", sa.String(120), nullable=False),
     sa.Column("account_masked", sa.String(64), nullable=False),
     sa.Column("account_ciphertext", sa.Text, nullable=False),
+    sa.Column("holder_name_ciphertext", sa.Text),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("bank_reason", sa.String(120)),
     sa.Column("updated_at", Ts, nullable=False),

@@ -30,6 +30,7 @@ async def batchable(session: AsyncSession, program_id: str, period: str, prefix:
             roster.c.bank_name,
             roster.c.account_masked,
             roster.c.account_ciphertext,
+            roster.c.holder_name_ciphertext,
         )
         .join(roster, roster.c.household_id == grants.c.household_id)
         .where(

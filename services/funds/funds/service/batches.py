@@ -100,6 +100,7 @@ async def create_batch(session: AsyncSession, ctx: Context, draft: BatchDraft) -
                 "bank_name": r.bank_name,
                 "account_masked": r.account_masked,
                 "account_ciphertext": r.account_ciphertext,
+                "holder_name_ciphertext": r.holder_name_ciphertext,
                 "status": "pending",
                 "bank_reason": None,
                 "updated_at": ctx.now,
@@ -165,6 +166,13 @@ async def batch_doc(session: AsyncSession, ctx: Context, batch_id: str) -> dict[
     }
 
 
+def _payee(ctx: Context, payment: Any) -> str:
+    # Households registered before the registry sent the holder's name are paid under their id.
+    if payment.holder_name_ciphertext is None:
+        return f"户 {payment.household_id}"
+    return ctx.pii.decrypt(payment.holder_name_ciphertext)
+
+
 async def payment_file(session: AsyncSession, ctx: Context, batch_id: str) -> bytes:
     """The batch's pain.001.001.09 credit-transfer file (card numbers decrypted only into it)."""
     ctx.require(*PAYERS)
@@ -177,7 +185,7 @@ async def payment_file(session: AsyncSession, ctx: Context, batch_id: str) -> by
             yield Payment(
                 end_to_end_id=end_to_end_id(p.grant_id),
                 amount_fen=p.amount_fen,
-                creditor_name=f"户 {p.household_id}",
+                creditor_name=_payee(ctx, p),
                 creditor_account=ctx.pii.decrypt(p.account_ciphertext),
                 creditor_bank=p.bank_name,
                 remittance=f"{p.program_id} {p.period}",

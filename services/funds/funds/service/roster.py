@@ -24,6 +24,7 @@ def _blank(household_id: str, division_code: str, now: datetime) -> dict[str, An
         "bank_name": None,
         "account_masked": None,
         "account_ciphertext": None,
+        "holder_name_ciphertext": None,
         "card_update_required": False,
         "updated_at": now,
     }
@@ -72,6 +73,7 @@ async def apply_facts(session: AsyncSession, event: CloudEvent) -> None:
             "bank_name": card.bank if card else None,
             "account_masked": card.account_masked if card else None,
             "account_ciphertext": card.account_ciphertext if card else None,
+            "holder_name_ciphertext": card.holder_name_ciphertext if card else None,
             # A new card clears the flag a returned payment raised.
             "card_update_required": bool(row.card_update_required) and not changed_card,
             "updated_at": now,

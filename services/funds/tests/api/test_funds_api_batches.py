@@ -12,6 +12,7 @@ from funds.domain.iso20022.camt054 import Reversal, build_camt054
 from funds.domain.iso20022.ids import end_to_end_id
 from funds.domain.iso20022.pain001 import load_schema
 from funds.domain.iso20022.pain002 import TxStatus, build_pain002
+from funds.testing import HOLDER_NAME
 
 FundsApi = Any  # the ``with_budget`` fixture (api/conftest.py)
 CHABA = "510822104000"
@@ -69,6 +70,7 @@ async def test_a_batch_pays_reconciles_and_returns_exactly_once(with_budget: Fun
     e2e = doc.xpath("//p:EndToEndId/text()", namespaces=NS)
     assert sorted(e2e) == sorted(end_to_end_id(g["id"]) for g in grants)
     assert "6230520000000001" in r.text
+    assert doc.xpath("//p:Cdtr/p:Nm/text()", namespaces=NS) == [HOLDER_NAME] * 3  # the card holder, decrypted
     assert (await api.get("township", f"/api/v1/batches/{batch['id']}/payment-file")).status_code == 403
 
     ids = {g["household_id"]: end_to_end_id(g["id"]) for g in grants}

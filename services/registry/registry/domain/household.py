@@ -203,6 +203,14 @@ def check_income(income_fen: int, limits: Limits, field: str = "annual_net_incom
         )
 
 
+def holder_name(draft: HouseholdDraft) -> str | None:
+    """The name of the member who holds the household's card (ID numbers already normalised)."""
+    if draft.bank_account is None:
+        return None
+    holder = draft.bank_account.holder_id_number
+    return next((m.name for m in draft.members if m.id_number == holder), None)
+
+
 def check_bank_account(account: BankAccountDraft, is_member: Callable[[str], bool]) -> BankAccountDraft:
     """The card holder (a normalised ID number) must be a member of the household."""
     try:

@@ -23,6 +23,7 @@ def household_facts(household: Household, members: list[Member]) -> HouseholdFac
             bank=household.bank_name,
             account_masked=household.bank_account_masked,
             account_ciphertext=household.bank_account_ciphertext,
+            holder_name_ciphertext=household.bank_holder_name_ciphertext,
         )
     return HouseholdFacts(
         household_id=household.id,

@@ -18,7 +18,7 @@ from jzkit.ids import new_id
 from jzkit.messaging.outbox import outbox_row_values
 from jzkit.pii import PiiCipher
 from registry.domain.facts import derive
-from registry.domain.household import HouseholdDraft, MemberDraft
+from registry.domain.household import HouseholdDraft, MemberDraft, holder_name
 from registry.events.publish import SOURCE
 from registry.views import mask_account
 
@@ -57,6 +57,11 @@ def member_values(draft: MemberDraft, household_id: str, pii: PiiCipher, now: da
     }
 
 
+def _encrypted_holder_name(draft: HouseholdDraft, pii: PiiCipher) -> str | None:
+    name = holder_name(draft)
+    return pii.encrypt(name) if name else None
+
+
 def household_values(draft: HouseholdDraft, pii: PiiCipher, actor: str, now: datetime) -> Row:
     """The households-table row of a checked draft (as ``service.register_household`` stores it)."""
     bank = draft.bank_account
@@ -79,6 +84,7 @@ def household_values(draft: HouseholdDraft, pii: PiiCipher, actor: str, now: dat
         "bank_account_masked": mask_account(bank.account_number) if bank else None,
         "bank_account_hash": pii.blind_index(bank.account_number) if bank else None,
         "bank_holder_hash": pii.blind_index(bank.holder_id_number) if bank else None,
+        "bank_holder_name_ciphertext": _encrypted_holder_name(draft, pii),
         "status": REGISTERED_STATUS,
         "status_changed_at": None,
         "version": 1,
@@ -101,6 +107,7 @@ def registered_facts(draft: HouseholdDraft, household: Row, members: list[Row]) 
             "bank": draft.bank_account.bank,
             "account_masked": household["bank_account_masked"],
             "account_ciphertext": household["bank_account_ciphertext"],
+            "holder_name_ciphertext": household["bank_holder_name_ciphertext"],
         }
     # One validation of plain data (nested members included) is the cheapest way to the model.
     return HouseholdFacts.model_validate(
