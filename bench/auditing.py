@@ -39,7 +39,10 @@ class AppendResult:
     """Events appended through the consumer, and the seconds each way took."""
 
     events: int
-    consumer_seconds: float
+    # Publishing and consuming at once, the publisher in this process (it shares the CPU).
+    live_seconds: float
+    # Draining the same number of events already waiting in the queue: the consumer alone.
+    drain_seconds: float
     copy_seconds: float
 
 
@@ -87,44 +90,57 @@ async def _log_size(dsn: str) -> int:
 
 
 async def append_rate(admin_url: str, broker_url: str, events: int) -> AppendResult:
-    """Publish ``events`` to a fresh exchange the audit consumer reads; time until all are logged."""
-    log_db, copy_db = _scratch("log"), _scratch("copy")
-    exchange = f"jingzhun.bench.{uuid.uuid4().hex[:8]}"
-    queue = f"{exchange}.audit"
+    """Time ``events`` through RabbitMQ into the log, live and from a backlog, and a COPY of the same rows."""
+    live_db, drain_db, copy_db = _scratch("live"), _scratch("drain"), _scratch("copy")
     batch = [bench_event(n) for n in range(events)]
     try:
-        dsn = await _migrated(admin_url, log_db)
-        engine = make_engine(with_database(admin_url, log_db, "postgresql+asyncpg"))
-        consumer = RabbitConsumer(
-            broker_url,
-            exchange,
-            queue,
-            PATTERNS,
-            InboxConsumer(CONSUMER, make_session_factory(engine), handle, handle_many),
-        )
-        publisher = RabbitPublisher(broker_url, exchange)
-        try:
-            await consumer.start()
-            await publisher.connect()
-            started = time.perf_counter()
-            for i in range(0, events, PUBLISH_BATCH):
-                await asyncio.gather(*(publisher.publish(e) for e in batch[i : i + PUBLISH_BATCH]))
-            deadline = started + APPEND_TIMEOUT_SECONDS
-            while (size := await _log_size(dsn)) < events:
-                if time.perf_counter() > deadline:
-                    raise TimeoutError(f"audit log reached {size} of {events} entries")
-                await asyncio.sleep(POLL_SECONDS)
-            consumer_seconds = time.perf_counter() - started
-        finally:
-            await publisher.close()
-            await consumer.stop()
-            await engine.dispose()
-            await _delete_broker_objects(broker_url, exchange, queue)
+        live = await _through_consumer(admin_url, live_db, broker_url, batch, backlog=False)
+        drain = await _through_consumer(admin_url, drain_db, broker_url, batch, backlog=True)
         copy_seconds = await _copy_entries(await _migrated(admin_url, copy_db), batch)
     finally:
-        await drop_database(admin_url, log_db)
-        await drop_database(admin_url, copy_db)
-    return AppendResult(events, consumer_seconds, copy_seconds)
+        for name in (live_db, drain_db, copy_db):
+            await drop_database(admin_url, name)
+    return AppendResult(events, live, drain, copy_seconds)
+
+
+async def _through_consumer(
+    admin_url: str, log_db: str, broker_url: str, batch: list[CloudEvent], *, backlog: bool
+) -> float:
+    """Seconds until the consumer has logged ``batch``: published meanwhile, or waiting in its queue."""
+    exchange = f"jingzhun.bench.{uuid.uuid4().hex[:8]}"
+    queue = f"{exchange}.audit"
+    dsn = await _migrated(admin_url, log_db)
+    engine = make_engine(with_database(admin_url, log_db, "postgresql+asyncpg"))
+    inbox = InboxConsumer(CONSUMER, make_session_factory(engine), handle, handle_many)
+    consumer = RabbitConsumer(broker_url, exchange, queue, PATTERNS, inbox)
+    publisher = RabbitPublisher(broker_url, exchange)
+    try:
+        await consumer.start()  # declares and binds the queue, so every publish is routable
+        await publisher.connect()
+        if backlog:
+            await consumer.stop()
+            await _publish(publisher, batch)
+            started = time.perf_counter()
+            await consumer.start()
+        else:
+            started = time.perf_counter()
+            await _publish(publisher, batch)
+        deadline = started + APPEND_TIMEOUT_SECONDS
+        while (size := await _log_size(dsn)) < len(batch):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"audit log reached {size} of {len(batch)} entries")
+            await asyncio.sleep(POLL_SECONDS)
+        return time.perf_counter() - started
+    finally:
+        await publisher.close()
+        await consumer.stop()
+        await engine.dispose()
+        await _delete_broker_objects(broker_url, exchange, queue)
+
+
+async def _publish(publisher: RabbitPublisher, batch: list[CloudEvent]) -> None:
+    for i in range(0, len(batch), PUBLISH_BATCH):
+        await asyncio.gather(*(publisher.publish(e) for e in batch[i : i + PUBLISH_BATCH]))
 
 
 async def _delete_broker_objects(broker_url: str, exchange: str, queue: str) -> None:

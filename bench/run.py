@@ -270,16 +270,11 @@ def audit_lines(report: Report, args: argparse.Namespace, admin_url: str, broker
     """Append rate through RabbitMQ and the consumer vs COPY; proof latency vs an in-memory leaf list."""
     print(f"audit: publishing {args.audit_events:,} events to the audit consumer ...")
     appended = asyncio.run(auditing.append_rate(admin_url, broker_url, args.audit_events))
-    rate = appended.events / appended.consumer_seconds
-    report.add(
-        Line(
-            "audit",
-            "append events/s",
-            rate,
-            "ev/s",
-            baseline=appended.events / appended.copy_seconds,
-        )
-    )
+    copy_rate = appended.events / appended.copy_seconds
+    drain_rate = appended.events / appended.drain_seconds
+    live_rate = appended.events / appended.live_seconds
+    report.add(Line("audit", "append events/s from a backlog", drain_rate, "ev/s", baseline=copy_rate))
+    report.add(Line("audit", "append events/s, publishing meanwhile", live_rate, "ev/s", baseline=copy_rate))
     print(f"audit: building a {args.audit_entries:,}-entry log and timing {args.audit_proofs:,} proofs ...")
     proofs = asyncio.run(
         auditing.proof_latency(
@@ -307,11 +302,13 @@ def audit_lines(report: Report, args: argparse.Namespace, admin_url: str, broker
         )
     )
     report.add(Line("audit", "log build (COPY)", proofs.build_seconds, "s"))
-    verdict = "ok" if rate >= AUDIT_APPEND_AIM else "UNDER"
+    verdict = "ok" if drain_rate >= AUDIT_APPEND_AIM else "UNDER"
     report.notes.append(
-        f"audit: append = {appended.events:,} events published to a fresh exchange, consumed in-process"
-        f" (RabbitConsumer + inbox + append_event on PostgreSQL) until the log holds them all; baseline ="
-        f" one COPY of the same entry rows into audit_entries; aim >= {AUDIT_APPEND_AIM:,.0f} ev/s: {verdict}"
+        f"audit: append = {appended.events:,} events through a fresh exchange into the consumer running"
+        " in this process (RabbitConsumer + inbox + append_events on PostgreSQL) until the log holds them"
+        " all: from a backlog (published first, the consumer alone is timed) and live (this process"
+        " publishing at the same time, sharing its CPU); baseline = one COPY of the same entry rows into"
+        f" audit_entries; aim >= {AUDIT_APPEND_AIM:,.0f} ev/s from RabbitMQ (backlog): {verdict}"
     )
     report.notes.append(
         f"audit: proofs = {len(proofs.stored_ms):,} random inclusion proofs in a {proofs.entries:,}-entry log"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import repository
 from audit.domain import merkle
+from audit.domain.canonical import loads_plain
 from audit.domain.checkpoint import Checkpoint, sign_checkpoint
 from audit.domain.entry import EventEntry, event_entry
 from audit.domain.note import Signer
@@ -53,7 +53,8 @@ async def append_events(
             indexes.append(None)
             continue
         seen.add(event.id)
-        entry = event_entry(json.loads(event.to_json()), recorded_at)
+        parsed = loads_plain(event.to_json())
+        entry = event_entry(parsed.value, recorded_at, plain=parsed.plain)
         indexes.append(frontier.size)
         entries.append((frontier.size, entry))
         nodes += frontier.append(entry.leaf_hash)

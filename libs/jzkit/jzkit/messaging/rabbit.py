@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from jzkit import metrics
 from jzkit.contracts.envelope import CloudEvent
+from jzkit.messaging.acks import UnsettledDeliveries
 from jzkit.messaging.inbox import InboxConsumer
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class RabbitConsumer:
         self._pending: asyncio.Queue[_Pending] = asyncio.Queue()
         self._batcher: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Task[None]] = set()
+        self._unsettled = UnsettledDeliveries()
 
     async def start(self) -> None:
         """Declare the exchanges and queues, bind the patterns and start consuming."""
@@ -231,7 +233,12 @@ class RabbitConsumer:
         metrics.DEAD_LETTERS.labels(self._inbox.name).set(count)
         return count
 
+    async def _settle(self, outcome: Awaitable[None], message: AbstractIncomingMessage) -> None:
+        self._unsettled.discard(message)
+        await _settle(outcome, message)
+
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._unsettled.add(message)
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
@@ -250,7 +257,7 @@ class RabbitConsumer:
             log.error(
                 "consumer %s: unparseable message %s dead-lettered", self.queue_name, message.message_id
             )
-            await _settle(message.reject(requeue=False), message)
+            await self._settle(message.reject(requeue=False), message)
             return
         if self._batching:
             # The batcher settles the message; this task stays in flight until it has, so stop() waits.
@@ -263,7 +270,7 @@ class RabbitConsumer:
         except Exception as exc:  # any handler failure is retried by the broker, then dead-lettered
             await self._retry_later(message, event, exc)
             return
-        await _settle(message.ack(), message)
+        await self._settle(message.ack(), message)
 
     async def _retry_later(self, message: AbstractIncomingMessage, event: CloudEvent, exc: Exception) -> None:
         metrics.EVENTS_FAILED.labels(self._inbox.name, event.type).inc()
@@ -280,7 +287,7 @@ class RabbitConsumer:
         # Holding the message for a while before the nack is what stops a hot redelivery loop.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-        await _settle(message.nack(requeue=True), message)
+        await self._settle(message.nack(requeue=True), message)
 
     async def _stop_batcher(self) -> None:
         tasks = [t for t in (self._batcher, *self._retries) if t is not None]
@@ -333,9 +340,15 @@ class RabbitConsumer:
             )
             await self._apply_one_by_one(batch)
             return
-        # Acked one by one: multiple=True would also ack unrelated earlier tags on the channel.
+        # One frame for the batch when a multiple-ack settles exactly these messages, else one each.
+        last = self._unsettled.covering([item.message for item in batch])
+        if last is not None:
+            for item in batch:
+                self._unsettled.discard(item.message)
+            await _settle(last.ack(multiple=True), last)
+            return
         for item in batch:
-            await _settle(item.message.ack(), item.message)
+            await self._settle(item.message.ack(), item.message)
 
     async def _apply_one_by_one(self, batch: list[_Pending]) -> None:
         for item in batch:
@@ -347,7 +360,7 @@ class RabbitConsumer:
                 self._retries.add(task)
                 task.add_done_callback(self._retries.discard)
                 continue
-            await _settle(item.message.ack(), item.message)
+            await self._settle(item.message.ack(), item.message)
 
     async def _retry_and_resolve(self, item: _Pending, exc: Exception) -> None:
         try:

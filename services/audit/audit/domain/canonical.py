@@ -9,11 +9,13 @@ rather than approximated, since a silently altered entry would be a silently alt
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["MAX_SAFE_INTEGER", "canonical_json"]
+__all__ = ["MAX_SAFE_INTEGER", "PlainJson", "canonical_json", "loads_plain"]
 
 # Integers beyond 2**53 do not survive a round trip through an IEEE-754 double, which is what every
 # ECMAScript (and most other) verifiers parse numbers into; such an entry could never be re-verified.
@@ -114,8 +116,58 @@ def _write(value: object, out: Callable[[str], None]) -> None:
         raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-def canonical_json(value: object) -> bytes:
-    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible Python value."""
+class PlainJson:
+    """A parsed JSON value and whether Python's own encoder already writes it canonically.
+
+    It does when the value has no floats (JCS formats numbers its own way), no integer beyond
+    ±2**53 and no member name with a character at or above U+E000 (Python sorts by code point, JCS by
+    UTF-16 code unit: the two orders differ only there). Escaping and separators then agree with
+    JCS byte for byte, which ``tests/unit/test_audit_canonical.py`` checks on random values.
+    """
+
+    __slots__ = ("plain", "value")
+
+    def __init__(self, value: Any, plain: bool) -> None:
+        self.value = value
+        self.plain = plain
+
+
+def loads_plain(text: str | bytes) -> PlainJson:
+    """Parse JSON text, noting on the way whether the fast canonical path applies to it."""
+    plain = True
+
+    def number(literal: str) -> float:
+        nonlocal plain
+        plain = False
+        return float(literal)
+
+    def integer(literal: str) -> int:
+        nonlocal plain
+        value = int(literal)
+        if abs(value) > MAX_SAFE_INTEGER:
+            plain = False
+        return value
+
+    def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal plain
+        if plain and any(name and max(name) >= "\ue000" for name, _ in pairs):
+            plain = False
+        return dict(pairs)
+
+    value = json.loads(text, parse_float=number, parse_int=integer, object_pairs_hook=members)
+    return PlainJson(value, plain)
+
+
+def canonical_json(value: object, *, plain: bool = False) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible Python value.
+
+    ``plain=True`` (see :class:`PlainJson`) lets Python's C encoder write it; a lone surrogate still
+    takes the checked path, which refuses it.
+    """
+    if plain:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+        if not _LONE_SURROGATE.search(text):
+            return text.encode("utf-8")
     parts: list[str] = []
     _write(value, parts.append)
     return "".join(parts).encode("utf-8")

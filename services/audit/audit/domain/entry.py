@@ -41,10 +41,10 @@ def division_of(data: Any) -> str | None:
     return code if isinstance(code, str) and len(code) == 12 and code.isdigit() else None
 
 
-def event_entry(envelope: dict[str, Any], recorded_at: datetime) -> EventEntry:
-    """Build the entry for one CloudEvent envelope (already plain JSON values)."""
+def event_entry(envelope: dict[str, Any], recorded_at: datetime, *, plain: bool = False) -> EventEntry:
+    """Build the entry for one CloudEvent envelope (JSON values; ``plain`` as in ``loads_plain``)."""
     document = {"kind": KIND_EVENT, "event": envelope, "recorded_at": iso_utc(recorded_at)}
-    raw = canonical_json(document)
+    raw = canonical_json(document, plain=plain)
     return EventEntry(
         entry_json=raw.decode("utf-8"),
         leaf_hash=leaf_hash(raw),

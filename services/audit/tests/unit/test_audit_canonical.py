@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.domain.canonical import canonical_json
+from audit.domain.canonical import canonical_json, loads_plain
 
 # RFC 8785 Appendix B "Number Serialization Samples": IEEE-754 bit pattern -> expected text.
 APPENDIX_B = [
@@ -225,3 +225,43 @@ def test_output_parses_back_to_the_same_value_and_is_a_fixed_point(value: object
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_every_float_round_trips(number: float) -> None:
     assert float(canonical_json(number)) == number
+
+
+# Any text, including astral characters, characters from U+E000 up and control characters in names.
+wide_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8)
+wide_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=False) | wide_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(wide_text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(wide_values)
+def test_the_fast_path_agrees_with_the_checked_writer_whenever_it_is_taken(value: object) -> None:
+    # The audit consumer parses each envelope with loads_plain and encodes it with its verdict.
+    parsed = loads_plain(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    try:
+        checked = canonical_json(parsed.value)
+    except ValueError:  # an integer beyond 2**53: never plain, refused either way
+        assert not parsed.plain
+        return
+    assert canonical_json(parsed.value, plain=parsed.plain) == checked
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ('{"a":[1,"x",true,null]}', True),
+        ('{"a":1.5}', False),  # JCS writes numbers its own way
+        ('{"a":9007199254740993}', False),  # beyond 2**53
+        ('{"\\ue000":1,"\\ud83d\\ude00":2}', False),  # code point and UTF-16 order differ here
+        ('{"名":"值"}', True),
+    ],
+)
+def test_loads_plain_tells_when_python_encodes_canonically(text: str, plain: bool) -> None:
+    assert loads_plain(text).plain is plain
+
+
+def test_a_lone_surrogate_is_refused_on_the_fast_path_too() -> None:
+    with pytest.raises(ValueError, match="surrogate"):
+        canonical_json({"a": "\ud800"}, plain=True)
