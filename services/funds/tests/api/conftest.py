@@ -143,7 +143,11 @@ async def funds_api(funds_db_template: Path, tmp_path: Path) -> AsyncIterator[Fu
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://funds") as client:
-            yield FundsApi(client, bus, common, clock, app)
+            api = FundsApi(client, bus, common, clock, app)
+            yield api
+            # After every test, whatever it did: each transaction balances, no bucket is negative,
+            # balances agree with the ledger, and paid equals what the bank confirmed.
+            assert await api.invariants() == []
 
 
 @pytest.fixture
