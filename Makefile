@@ -8,7 +8,7 @@ SRC_ROOTS := libs/jzkit services/registry services/identification services/funds
 PTH    := $(VENV)/lib/python3.11/site-packages/jingzhun-src.pth
 JZ     := $(PY) -m jingzhun
 
-.PHONY: run test test-unit lint stack bench migrate seed clean venv
+.PHONY: run test test-unit lint stack stack-down bench migrate seed clean venv
 
 venv: $(STAMP) $(PTH)
 
@@ -36,8 +36,11 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs/jzkit/jzkit services/registry/registry services/identification/identification services/funds/funds services/audit/audit gateway/gateway cli/jingzhun
 
-stack: venv  ## separate processes against PostgreSQL and RabbitMQ on localhost
+stack: venv  ## separate processes against PostgreSQL and RabbitMQ on localhost; logs in var/log/
 	$(JZ) stack
+
+stack-down: venv  ## stops a running `make stack` (from another terminal)
+	$(PY) -m jingzhun.stack down
 
 migrate: venv
 	$(JZ) migrate

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from prometheus_client import start_http_server
 
 from jingzhun.catalog import SERVICES
 from jingzhun.worker import CONSUMER_METRICS_PORT_OFFSET, retry_until_connected, stop_on_signals
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.inbox import InboxConsumer
+from jzkit.messaging.queue_gauges import watch_queue
 from jzkit.messaging.rabbit import RabbitConsumer
 from jzkit.settings import get_common_settings, refuse_dev_secrets_outside_embedded
 
@@ -43,9 +46,13 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
         prefetch=common.consumer_prefetch,
     )
     stop = stop_on_signals()
+    # Queue depth and dead letters for the dashboard and alerts, read on a connection of its own.
+    watcher = asyncio.create_task(watch_queue(common.broker_url, handlers.CONSUMER, queue_name(name), stop))
     try:
         if await retry_until_connected(consumer.start, stop):
             await stop.wait()
     finally:
+        stop.set()
         await consumer.stop()
+        await watcher
         await engine.dispose()

@@ -377,12 +377,14 @@ K8S_BUILDS = ("base", "overlays/dev", "overlays/prod")
 @pytest.fixture(scope="session")
 def clusters(repo: Repo, kustomize: ModuleType, k8s_model: ModuleType, compose: Compose) -> dict[str, Any]:
     """Each kustomization of deploy/k8s rendered, with the Secrets the template describes."""
-    template = repo.docs(repo.deploy / "k8s" / "base" / "secret.template.yaml")
-    secrets = {doc["metadata"]["name"]: dict(doc["stringData"]) for doc in template}
     base_repository = Image.repository(compose.doc["x-app"]["image"])
     result = {}
     for build in K8S_BUILDS:
         directory = repo.deploy / "k8s" / build
+        # An overlay with its own infrastructure (prod: operators) has its own Secrets template.
+        own = directory / "secret.template.yaml"
+        template = repo.docs(own if own.is_file() else repo.deploy / "k8s" / "base" / own.name)
+        secrets = {doc["metadata"]["name"]: dict(doc["stringData"]) for doc in template}
         rendering = kustomize.render(directory)
         images = repo.docs(directory / "kustomization.yaml")[0].get("images", [])
         repository = next(

@@ -2,9 +2,10 @@
 
 The kustomize binary is not installed everywhere the tests run. This renderer resolves
 ``resources`` (files and directories), ``configMapGenerator`` (files), ``patches`` (strategic
-merge by kind and name), ``images``, ``replicas`` and ``namespace``, and fails on anything it
-does not implement, so a manifest can never rely on a feature it silently skips. Generated names
-carry no hash suffix; ``kubectl kustomize``, where present, is compared after removing it.
+merge by kind and name, ``$patch: delete``), ``images``, ``replicas`` and ``namespace``, and
+fails on anything it does not implement, so a manifest can never rely on a feature it silently
+skips. Generated names carry no hash suffix; ``kubectl kustomize``, where present, is compared
+after removing it.
 """
 
 from __future__ import annotations
@@ -127,7 +128,12 @@ def render(directory: Path) -> Rendering:
         if set(entry) != {"path"}:
             raise KustomizeError(f"{path}: patches need a path (and nothing else) here")
         for patch in _yaml_docs(directory / entry["path"]):
-            merge(out.find(patch["kind"], patch["metadata"]["name"]), patch)
+            target = out.find(patch["kind"], patch["metadata"]["name"])
+            if patch.get("$patch") == "delete":  # kustomize removes the object (one per patch file)
+                out.objects.remove(target)
+                out.generated.discard(patch["metadata"]["name"])
+            else:
+                merge(target, patch)
     for entry in kustomization.get("replicas", []):
         found = [
             o for o in out.objects if o["kind"] in WORKLOAD_KINDS and o["metadata"]["name"] == entry["name"]

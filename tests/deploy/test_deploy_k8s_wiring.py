@@ -32,13 +32,6 @@ def _env(cluster: Any, container: dict[str, Any]) -> dict[str, str]:
     return {name: var.value for name, var in cluster.env(container).items()}
 
 
-def _infra(cluster: Any, image_prefix: str) -> tuple[Any, dict[str, Any], dict[str, str]]:
-    """(pod, Service, env) of the StatefulSet running ``image_prefix`` (postgres, rabbitmq)."""
-    (pod,) = [p for p in cluster.pods() if p.containers[0]["image"].startswith(image_prefix + ":")]
-    (service,) = cluster.serving(pod)
-    return pod, service, _env(cluster, pod.containers[0])
-
-
 @pytest.fixture(params=BUILDS)
 def wired(
     request: pytest.FixtureRequest,
@@ -141,63 +134,73 @@ def test_gateway_reaches_each_service_by_its_service_name(
 
 
 def test_database_and_broker_urls_match_the_infrastructure(
-    wired: tuple[Any, list[Any]], code: CodeFacts
+    wired: tuple[Any, list[Any]], code: CodeFacts, k8s_model: ModuleType
 ) -> None:
     cluster, processes = wired
-    _, pg_service, pg_env = _infra(cluster, "postgres")
-    _, mq_service, mq_env = _infra(cluster, "rabbitmq")
+    mq = k8s_model.broker(cluster)
     for pod, container, process in processes:
         env = _env(cluster, container)
         if process.metrics_only:
             assert "JZ_BROKER_URL" in env, f"{pod.name} publishes or consumes: it needs JZ_BROKER_URL"
         if "JZ_BROKER_URL" in env:
             broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
-            assert broker.hostname == mq_service["metadata"]["name"]
-            assert broker.port in [p["port"] for p in mq_service["spec"]["ports"]]
-            assert (broker.username, broker.password) == (
-                mq_env["RABBITMQ_DEFAULT_USER"],
-                mq_env["RABBITMQ_DEFAULT_PASS"],
-            )
+            assert (broker.hostname, broker.port) == (mq.host, mq.port), f"{pod.name}: {broker.netloc}"
+            if mq.username is not None:
+                assert (broker.username, broker.password) == (mq.username, mq.password)
         for service in {*process.services, process.name} & set(code.services):
+            database = code.services[service].database
+            pg = k8s_model.database(cluster, database)
             url = urlparse(code.settings(code.settings_classes[service], env).database_url)
             assert url.scheme == "postgresql+asyncpg", f"{pod.name}: {url.scheme}"
-            assert url.hostname == pg_service["metadata"]["name"]
-            assert url.port in [p["port"] for p in pg_service["spec"]["ports"]]
-            assert (url.username, url.password) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
-            assert url.path == "/" + code.services[service].database
+            assert (url.hostname, url.port) == (pg.host, pg.port), f"{pod.name}: {url.netloc}"
+            assert (url.username, url.password) == (pg.username, pg.password), f"{pod.name}: credentials"
+            assert url.path == "/" + database
+            assert pod.labels.get("jingzhun.io/database") == database, f"{pod.name}: database label"
 
 
 def test_network_policies_admit_only_the_intended_paths(
-    wired: tuple[Any, list[Any]], code: CodeFacts
+    wired: tuple[Any, list[Any]], code: CodeFacts, k8s_model: ModuleType
 ) -> None:
     cluster, processes = wired
     net = cluster.network
     by_role = {(p.command, p.name): (pod, c) for pod, c, p in processes}
     gateway, _ = by_role[("serve", "gateway")]
-    postgres, _, _ = _infra(cluster, "postgres")
-    rabbitmq, _, _ = _infra(cluster, "rabbitmq")
-    pg_port, mq_port = postgres.port("postgres"), rabbitmq.port("amqp")
+    databases = {name: k8s_model.database(cluster, spec.database) for name, spec in code.services.items()}
+    rabbitmq = k8s_model.broker(cluster)
+    # One PostgreSQL for all (base, dev) or one cluster per service database (prod).
+    separate = len({pg.pod.name for pg in databases.values()}) == len(databases)
     assert net.allows(OUTSIDER, gateway, code.default_port("gateway"), namespace={})
-    for target, port in ((postgres, pg_port), (rabbitmq, mq_port)):
-        assert not net.allows(gateway.labels, target, port), f"gateway reaches {target.name}"
-        assert not net.allows(OUTSIDER, target, port), f"any pod reaches {target.name}"
+    for target in (*databases.values(), rabbitmq):
+        assert not net.allows(gateway.labels, target.pod, target.port), f"gateway reaches {target.host}"
+        assert not net.allows(OUTSIDER, target.pod, target.port), f"any pod reaches {target.host}"
     for name in code.services:
         api = by_role[("serve", name)][0]
         api_port = code.default_port(name)
+        pg = databases[name]
         assert net.allows(gateway.labels, api, api_port), f"gateway cannot reach {name}"
         assert not net.allows(OUTSIDER, api, api_port), f"any pod reaches {name}"
-        assert net.allows(api.labels, postgres, pg_port), f"{name} cannot reach PostgreSQL"
         # Relays (publishes) and consumers (consumes) work between the database and the broker.
-        for command in ("relay", "consume"):
-            if (command, name) not in by_role:
-                continue
-            worker = by_role[(command, name)][0]
+        workers = [by_role[(c, name)][0] for c in ("relay", "consume") if (c, name) in by_role]
+        for worker in workers:
             assert not net.allows(worker.labels, api, api_port), f"{worker.name} reaches {name}"
-            assert net.allows(worker.labels, postgres, pg_port), f"{worker.name} cannot reach PostgreSQL"
-            assert net.allows(worker.labels, rabbitmq, mq_port), f"{worker.name} cannot reach RabbitMQ"
+            assert net.allows(worker.labels, rabbitmq.pod, rabbitmq.port), (
+                f"{worker.name} cannot reach RabbitMQ"
+            )
+        for pod in [api, *workers]:
+            assert net.allows(pod.labels, pg.pod, pg.port), f"{pod.name} cannot reach its database"
+            if separate:  # only each service reaches its own database
+                for other, other_pg in databases.items():
+                    if other != name:
+                        assert not net.allows(pod.labels, other_pg.pod, other_pg.port), (
+                            f"{pod.name} reaches {other}'s"
+                        )
     for pod, _, process in processes:
         if process.command == "migrate":
-            assert net.allows(pod.labels, postgres, pg_port), f"{pod.name} cannot reach PostgreSQL"
+            for service in process.services:
+                pg = databases[service]
+                assert net.allows(pod.labels, pg.pod, pg.port), (
+                    f"{pod.name} cannot reach {service}'s database"
+                )
             continue
         scrape = int(pod.annotations["prometheus.io/port"])
         assert net.allows({}, pod, scrape, namespace=MONITORING), f"Prometheus cannot scrape {pod.name}"

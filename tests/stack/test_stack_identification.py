@@ -133,7 +133,13 @@ async def test_a_registered_household_is_approved_granted_and_paid(
                     break
                 await asyncio.sleep(0.1)
 
-        await _until_ok(client, f"/api/v1/roster/{household_id}", who["funds"])
+        # Funds learns of the approval from the same event, on its own queue: wait until it has.
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                roster = await _until_ok(client, f"/api/v1/roster/{household_id}", who["funds"])
+                if roster["locked_in"]:
+                    break
+                await asyncio.sleep(0.1)
         grant = await _approved_grant(client, who, household_id)
         holder = draft["bank_account"]["holder_id_number"]
         payee = next(m["name"] for m in draft["members"] if m["id_number"] == holder)

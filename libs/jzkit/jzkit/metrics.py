@@ -40,3 +40,25 @@ WRITE_RECORDS_FAILED = Counter(
     "Write requests answered but not recorded for the audit log (database refused the record)",
     ["service"],
 )
+# Business gauges, refreshed from the database by each service's periodic task (jzkit.gauges).
+# Every API replica exports the same values: dashboards and alerts aggregate them with max().
+HOUSEHOLDS = Gauge("jz_households", "Registered households by status", ["status"])
+CASES = Gauge("jz_cases", "Identification cases by kind and stage", ["kind", "stage"])
+BUDGET_FEN = Gauge(
+    "jz_budget_fen",
+    "Money of a program's budgets (all levels, delegations netted out) by state, in fen",
+    ["program", "year", "state"],
+)
+BUDGET_USED_RATIO = Gauge(
+    "jz_budget_used_ratio_max",
+    "Highest share (reserved + paid) / (allocated - delegated) among a program's budgets",
+    ["program", "year"],
+)
+GAUGE_REFRESH_FAILED = Counter(
+    "jz_gauge_refresh_failed_total",
+    "Business gauge refreshes that failed (the values went stale)",
+    ["service"],
+)
+QUEUE_MESSAGES = Gauge(
+    "jz_consumer_queue_messages", "Messages waiting in a consumer's queue (consumer lag)", ["consumer"]
+)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from jzkit import web
+from jzkit.gauges import running_gauges
 from jzkit.messaging.bus import Publisher, Subscriber
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.runtime import service_runtime
@@ -16,6 +17,7 @@ from registry import MIGRATIONS_DIR
 from registry.api.import_routes import router as import_router
 from registry.api.routes import router
 from registry.events.consume import CONSUMER, PATTERNS, handle
+from registry.gauges import refresh_gauges
 from registry.imports.runner import running_imports
 from registry.settings import RegistrySettings, get_settings
 
@@ -42,7 +44,8 @@ def create_app(
                     CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
                 )
             async with running_imports(app, runtime, settings):
-                yield
+                async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
+                    yield
 
     app = FastAPI(title="Jingzhun registry", version="1.0.0", lifespan=lifespan)
     app.include_router(router)
