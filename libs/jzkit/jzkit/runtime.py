@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jzkit.db import SessionFactory, make_engine, make_session_factory
-from jzkit.messaging.bus import Publisher
+from jzkit.messaging.bus import Publisher, Subscriber
+from jzkit.messaging.inbox import Handler, InboxConsumer
 from jzkit.messaging.relay import OutboxRelay
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings, ServiceSettings, refuse_dev_secrets_outside_embedded
@@ -97,3 +98,15 @@ async def service_runtime(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
         await engine.dispose()
+
+
+def consume_in_process(
+    subscriber: Subscriber | None,
+    runtime: ServiceRuntime,
+    consumer: str,
+    patterns: tuple[str, ...],
+    handle: Handler,
+) -> None:
+    """Embedded mode: have the in-process bus deliver ``patterns`` to ``handle`` through the inbox."""
+    if subscriber is not None:
+        subscriber.subscribe(consumer, patterns, InboxConsumer(consumer, runtime.sessions, handle).deliver)

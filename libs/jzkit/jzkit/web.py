@@ -213,3 +213,12 @@ def install(app: FastAPI, service: str, readiness: dict[str, ReadinessCheck]) ->
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     async def metrics_endpoint() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_service(app: FastAPI, service: str) -> None:
+    """:func:`install` for a service: ready when its database answers at the migrated schema."""
+
+    async def database_ready() -> None:
+        await app.state.runtime.check_database()
+
+    install(app, service, {"database": database_ready})

@@ -14,8 +14,7 @@ from audit.events.consume import CONSUMER, PATTERNS, handle
 from audit.settings import AuditSettings, get_settings, refuse_dev_signer_outside_embedded
 from jzkit import web
 from jzkit.messaging.bus import Publisher, Subscriber
-from jzkit.messaging.inbox import InboxConsumer
-from jzkit.runtime import service_runtime
+from jzkit.runtime import consume_in_process, service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 
 SERVICE = "audit"
@@ -38,17 +37,11 @@ def create_app(
         async with service_runtime(
             app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
         ) as runtime:
-            if subscriber is not None:
-                subscriber.subscribe(
-                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
-                )
+            consume_in_process(subscriber, runtime, CONSUMER, PATTERNS, handle)
             yield
 
     app = FastAPI(title="Jingzhun audit", version="1.0.0", lifespan=lifespan)
     app.include_router(router)
 
-    async def database_ready() -> None:
-        await app.state.runtime.check_database()
-
-    web.install(app, SERVICE, {"database": database_ready})
+    web.install_service(app, SERVICE)
     return app

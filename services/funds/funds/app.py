@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Protocol
 
 from fastapi import FastAPI
 
@@ -15,26 +13,13 @@ from funds.events.consume import CONSUMER, PATTERNS, handle
 from funds.service.gauges import refresh_gauges
 from funds.settings import FundsSettings, get_settings
 from jzkit import web
+from jzkit.clock import Clock, utc_now
 from jzkit.gauges import running_gauges
-from jzkit.messaging.bus import Delivery, Publisher
-from jzkit.messaging.inbox import InboxConsumer
-from jzkit.runtime import service_runtime
+from jzkit.messaging.bus import Publisher, Subscriber
+from jzkit.runtime import consume_in_process, service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 
 SERVICE = "funds"
-Clock = Callable[[], datetime]
-
-
-class Subscriber(Protocol):
-    """Where embedded mode's consumers register (the in-process bus)."""
-
-    def subscribe(self, name: str, patterns: tuple[str, ...], deliver: Delivery) -> None:
-        """Deliver events whose routing key matches ``patterns``."""
-
-
-def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -53,10 +38,7 @@ def create_app(
         async with service_runtime(
             app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
         ) as runtime:
-            if subscriber is not None:
-                subscriber.subscribe(
-                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
-                )
+            consume_in_process(subscriber, runtime, CONSUMER, PATTERNS, handle)
             async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
                 yield
 
@@ -66,8 +48,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
 
-    async def database_ready() -> None:
-        await app.state.runtime.check_database()
-
-    web.install(app, SERVICE, {"database": database_ready})
+    web.install_service(app, SERVICE)
     return app

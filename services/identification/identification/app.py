@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -16,19 +15,13 @@ from identification.service.review_runner import running_reviews
 from identification.service.scheduler import running_scheduler
 from identification.settings import IdentificationSettings, get_settings
 from jzkit import web
+from jzkit.clock import Clock, utc_now
 from jzkit.gauges import running_gauges
 from jzkit.messaging.bus import Publisher, Subscriber
-from jzkit.messaging.inbox import InboxConsumer
-from jzkit.runtime import service_runtime
+from jzkit.runtime import consume_in_process, service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 
 SERVICE = "identification"
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -47,10 +40,7 @@ def create_app(
         async with service_runtime(
             app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
         ) as runtime:
-            if subscriber is not None:
-                subscriber.subscribe(
-                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
-                )
+            consume_in_process(subscriber, runtime, CONSUMER, PATTERNS, handle)
             async with running_reviews(app, runtime, settings), running_scheduler(app, runtime, settings):
                 async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
                     yield
@@ -61,8 +51,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
 
-    async def database_ready() -> None:
-        await app.state.runtime.check_database()
-
-    web.install(app, SERVICE, {"database": database_ready})
+    web.install_service(app, SERVICE)
     return app

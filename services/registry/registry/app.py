@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from jzkit import web
 from jzkit.gauges import running_gauges
 from jzkit.messaging.bus import Publisher, Subscriber
-from jzkit.messaging.inbox import InboxConsumer
-from jzkit.runtime import service_runtime
+from jzkit.runtime import consume_in_process, service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 from registry import MIGRATIONS_DIR
 from registry.api.import_routes import router as import_router
@@ -39,10 +38,7 @@ def create_app(
         async with service_runtime(
             app, SERVICE, common, settings, publisher, migrations=MIGRATIONS_DIR
         ) as runtime:
-            if subscriber is not None:
-                subscriber.subscribe(
-                    CONSUMER, PATTERNS, InboxConsumer(CONSUMER, runtime.sessions, handle).deliver
-                )
+            consume_in_process(subscriber, runtime, CONSUMER, PATTERNS, handle)
             async with running_imports(app, runtime, settings):
                 async with running_gauges(SERVICE, runtime.sessions, refresh_gauges):
                     yield
@@ -51,8 +47,5 @@ def create_app(
     app.include_router(router)
     app.include_router(import_router)
 
-    async def database_ready() -> None:
-        await app.state.runtime.check_database()
-
-    web.install(app, SERVICE, {"database": database_ready})
+    web.install_service(app, SERVICE)
     return app
