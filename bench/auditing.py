@@ -63,8 +63,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def bench_event(n: int) -> CloudEvent:
-    """A registry-like event, the shape the audit log mostly holds."""
-    data = {"household": {"household_id": f"hh-{n}", "division_code": "510822104201", "income": 1.5}}
+    """A registry-like event, the shape the audit log mostly holds (money in integer fen: no floats)."""
+    data = {
+        "household": {
+            "household_id": f"hh-{n}",
+            "division_code": "510822104201",
+            "annual_net_income_fen": 600_000,
+        }
+    }
     return CloudEvent(
         source="jingzhun/bench", type="registry.household.updated", subject=f"hh-{n}", data=data
     )
