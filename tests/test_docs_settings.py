@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
 from jingzhun.catalog import SERVICES
+from jzkit.oidc import OidcSettings
 from jzkit.settings import CommonSettings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -19,7 +20,7 @@ def env_names(cls: type[BaseSettings]) -> list[str]:
 
 
 def test_every_setting_is_in_the_readme() -> None:
-    classes: list[type[BaseSettings]] = [CommonSettings, GatewaySettings]
+    classes: list[type[BaseSettings]] = [CommonSettings, GatewaySettings, OidcSettings]
     classes += [type(spec.settings()) for spec in SERVICES.values()]
     missing = [name for cls in classes for name in env_names(cls) if f"`{name}`" not in README]
     assert missing == []

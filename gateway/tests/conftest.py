@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import shutil
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from jzkit.idnumber import check_character
 from jzkit.messaging.bus import InProcessBus
 from jzkit.messaging.tables import OutboxMessage
 from jzkit.migrate import upgrade
+from jzkit.oidc import TokenVerifier
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings
 from registry.domain.household import Limits
@@ -112,6 +114,8 @@ class Api:
     client: httpx.AsyncClient
     events: EventRecorder
     registry_app: Any
+    app: Any = None
+    services: dict[str, Any] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
 
     async def headers(self, user: str | None, **extra: str) -> dict[str, str]:
@@ -156,8 +160,13 @@ class Api:
         return dict(r.json()["items"][0])
 
 
-@pytest.fixture
-async def api(service_templates: dict[str, Path], tmp_path: Path) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def gateway_api(
+    templates: dict[str, Path],
+    tmp_path: Path,
+    settings: GatewaySettings | None = None,
+    verifier: TokenVerifier | None = None,
+) -> AsyncIterator[Api]:
     """The gateway with every catalog service embedded, as ``make run`` composes them."""
     common = common_settings()
     # Held until every service has subscribed (see jingzhun.embedded.build).
@@ -167,18 +176,35 @@ async def api(service_templates: dict[str, Path], tmp_path: Path) -> AsyncIterat
     embedded: dict[str, Any] = {}
     for name, spec in SERVICES.items():
         db = tmp_path / f"{name}.db"
-        shutil.copyfile(service_templates[name], db)
-        settings = type(spec.settings())(database_url=sqlite_url(db))
+        shutil.copyfile(templates[name], db)
+        service_settings = type(spec.settings())(database_url=sqlite_url(db))
         wiring = {"publisher": bus} if spec.publishes else {}
         if spec.consumes:
             wiring["subscriber"] = bus
-        embedded[name] = spec.create_app(settings=settings, common=common, **wiring)
-    app = create_gateway(GatewaySettings(), common, embedded=embedded)
+        embedded[name] = spec.create_app(settings=service_settings, common=common, **wiring)
+    app = create_gateway(settings or GatewaySettings(), common, embedded=embedded, verifier=verifier)
     async with app.router.lifespan_context(app):
         bus.release()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield Api(client, recorder, embedded["registry"])
+            yield Api(client, recorder, embedded["registry"], app=app, services=embedded)
+
+
+@pytest.fixture
+def make_api(service_templates: dict[str, Path], tmp_path: Path) -> Callable[..., Any]:
+    """``async with make_api(settings=..., verifier=...) as api``: the embedded gateway, configured."""
+
+    def make(settings: GatewaySettings | None = None, verifier: TokenVerifier | None = None) -> Any:
+        return gateway_api(service_templates, tmp_path, settings, verifier)
+
+    return make
+
+
+@pytest.fixture
+async def api(service_templates: dict[str, Path], tmp_path: Path) -> AsyncIterator[Api]:
+    """The gateway with every catalog service embedded, default settings."""
+    async with gateway_api(service_templates, tmp_path) as api:
+        yield api
 
 
 _serial = itertools.count()
@@ -262,3 +288,51 @@ def problem(r: httpx.Response, status: int, code: str, field: str | None = None)
 def expect_problem() -> Callable[..., dict[str, Any]]:
     """``expect_problem(response, status, code, field=None)``."""
     return problem
+
+
+async def until_ok(api: Api, user: str, url: str, **params: Any) -> dict[str, Any]:
+    """GET ``url`` until it answers 200 (a projection fed by events catches up)."""
+    async with asyncio.timeout(5):
+        while True:
+            r = await api.get(user, url, params=params)
+            if r.status_code == 200:
+                return dict(r.json())
+            assert r.status_code == 404, r.text
+            await asyncio.sleep(0.02)
+
+
+async def household_under_notice(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new 炉场村 household whose entry case is in its first (village) notice: (household, case)."""
+    from identification.policies import DEFAULT, document
+
+    policy = {**document(DEFAULT), "name": "gateway-test", "division_code": "510822000000"}
+    stored = await api.post("admin", "/api/v1/policies", json={"document": policy, "reason": "test"})
+    assert stored.status_code == 201, stored.text
+    draft = household(LUCHANG)
+    created = await api.post("clerk", "/api/v1/households", json=draft)
+    assert created.status_code == 201, created.text
+    home = {**created.json(), "draft": draft}  # the draft keeps the full ID and card numbers
+    await until_ok(api, "clerk", f"/api/v1/households/{home['id']}/assessment", policy=stored.json()["id"])
+    body = {"household_id": home["id"], "kind": "entry", "policy": stored.json()["id"], "reason": "本人申请"}
+    opened = await api.post("clerk", "/api/v1/cases", json=body)
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    for _ in range(2):
+        step = {"action": "approve", "reason": "核实无误"}
+        r = await api.post("clerk", f"/api/v1/cases/{case['id']}/transitions", json=step)
+        assert r.status_code == 200, r.text
+        case = r.json()
+    assert case["stage"] == "first_notice" and case["notice_state"] == "running", case
+    return home, case
+
+
+@pytest.fixture
+def wait_ok() -> Callable[..., Any]:
+    """``await wait_ok(api, user, url, **params)``: GET until 200 (an event-fed projection caught up)."""
+    return until_ok
+
+
+@pytest.fixture
+def under_notice() -> Callable[[Api], Any]:
+    """``await under_notice(api)``: (household, case) with the case in its village notice."""
+    return household_under_notice

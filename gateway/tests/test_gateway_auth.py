@@ -71,7 +71,12 @@ async def test_missing_form_field_is_422(api: Api, expect_problem: Problem) -> N
 
 def _forged(secret: str, **claims: Any) -> str:
     now = int(time.time())
-    doc = {"sub": "county", "role": "county_approver", "jurisdiction": "510822000000", "iss": "jingzhun-dev"}
+    doc: dict[str, Any] = {
+        "sub": "county",
+        "role": "county_approver",
+        "jurisdiction": "510822000000",
+        "iss": "jingzhun-dev",
+    }
     doc.update({"aud": "jingzhun", "iat": now, "exp": now + 600, **claims})
     return jwt.encode(doc, secret, algorithm="HS256")
 

@@ -7,6 +7,7 @@ change. The audit consumer logs these events like any other (docs/decisions/0007
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Where ``deps.get_principal`` leaves the verified caller for this middleware (ASGI scope state).
 PRINCIPAL_STATE_KEY = "principal"
+# A create answers with the new record; its ``id`` is read from at most this much of a JSON body.
+CREATED_BODY_LIMIT = 64 * 1024
 
 
 class WriteRecorder:
@@ -40,25 +43,32 @@ class WriteRecorder:
             await self.app(scope, receive, send)
             return
         status = 500
+        json_body = False
+        body = bytearray()
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, json_body
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = dict(message.get("headers") or [])
+                json_body = headers.get(b"content-type", b"").startswith(b"application/json")
+            elif message["type"] == "http.response.body" and json_body and 200 <= status < 300:
+                body.extend(message.get("body", b"")[: CREATED_BODY_LIMIT - len(body)])
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            await self._record(scope, status)
+            await self._record(scope, status, _target(scope, bytes(body)))
 
-    async def _record(self, scope: Scope, status: int) -> None:
+    async def _record(self, scope: Scope, status: int, target_id: str | None) -> None:
         principal = scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         data = self.contract(
             method=scope["method"],
             route=route,
             path=scope["path"],
+            target_id=target_id,
             status=status,
             request_id=request_id_var.get() or "",
             role=principal.role.value if isinstance(principal, Principal) else None,
@@ -83,6 +93,21 @@ class WriteRecorder:
             # The response is already sent; a lost record is counted and logged, never raised into it.
             metrics.WRITE_RECORDS_FAILED.labels(self.service).inc()
             log.exception("write request %s %s not recorded", scope["method"], route)
+
+
+def _target(scope: Scope, body: bytes) -> str | None:
+    """What the request acted on: the last id in the path, else the ``id`` of what it created."""
+    params = scope.get("path_params") or {}
+    if params:
+        return str(list(params.values())[-1])
+    if not body:
+        return None
+    try:
+        created = json.loads(body)
+    except ValueError:  # cut off at the limit, or not JSON after all: no target to name
+        return None
+    target = created.get("id") if isinstance(created, dict) else None
+    return target if isinstance(target, str) else None
 
 
 def _is_api(scope: Scope) -> bool:

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jzkit.auth import Principal, bearer_token, verify_token
+from jzkit.auth import Principal, bearer_token
 from jzkit.db import unit_of_work
 from jzkit.logs import actor_var
+from jzkit.oidc import TokenVerifier, default_verifier
 from jzkit.runtime import ServiceRuntime
 
 
@@ -34,8 +35,14 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 async def get_principal(
     request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    """The verified caller (every service checks the token itself, not only the gateway)."""
-    principal = verify_token(runtime.common, bearer_token(authorization))
+    """The verified caller (every service checks the token itself, not only the gateway).
+
+    The identity provider's tokens when ``JZ_OIDC_JWKS_URL`` is set, else local HS256 tokens;
+    a test or an embedding process may set ``app.state.token_verifier`` instead.
+    """
+    verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
+    verifier = verifier or default_verifier(runtime.common)
+    principal = await verifier.verify(bearer_token(authorization))
     actor_var.set(principal.subject)
     # For the write recorder, which sees the request again once it is answered.
     request.state.principal = principal

@@ -18,6 +18,8 @@ class RequestHandled(EventData):
     method: str
     route: str  # the route template, e.g. /api/v1/households/{household_id}
     path: str
+    # The record acted on: the last id in the path, or the id of the record a create returned.
+    target_id: str | None
     status: int
     request_id: str
     role: str | None

@@ -230,7 +230,11 @@ def test_every_float_round_trips(number: float) -> None:
 # Any text, including astral characters, characters from U+E000 up and control characters in names.
 wide_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8)
 wide_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=False) | wide_text,
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | wide_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(wide_text, inner, max_size=4),
     max_leaves=12,
 )

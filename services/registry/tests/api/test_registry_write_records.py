@@ -44,11 +44,13 @@ async def test_accepted_and_refused_writes_are_recorded_reads_are_not(registry: 
         "method": "POST",
         "route": "/api/v1/households",
         "path": "/api/v1/households",
+        "target_id": created.json()["id"],
         "status": 201,
         "request_id": None,
         "role": "village_clerk",
         "division_code": LUCHANG,
     }
+    assert records[1]["data"]["target_id"] is None  # refused: nothing was created
     assert records[2]["actor"] is None and records[2]["data"]["status"] == 401
     assert len(records) == 3  # the GET left none
 
@@ -64,3 +66,4 @@ async def test_route_template_names_the_resource_not_the_instance(registry: Any)
     (record,) = await _records(registry)
     assert record["data"]["route"] == "/api/v1/households/{household_id}/members/{member_id}"
     assert record["data"]["path"].endswith(missing)
+    assert record["data"]["target_id"] == missing  # the last id in the path

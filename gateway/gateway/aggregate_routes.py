@@ -1,0 +1,67 @@
+"""The gateway's own composite routes: the household dossier and the public notice board."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from gateway import board, notice_page
+from gateway.dossier import Dossier
+from gateway.proxy import Upstream
+from jzkit.auth import Principal
+
+router = APIRouter(prefix="/api/v1")
+DivisionCode = Annotated[str, Query(pattern=r"^[0-9]{12}$", description="12-digit division code")]
+
+
+async def caller(request: Request) -> Principal:
+    """The verified caller, within its rate limit."""
+    principal: Principal = await request.app.state.edge.authenticate(request)
+    return principal
+
+
+async def public_caller(request: Request) -> None:
+    """Anyone, within the per-address rate limit."""
+    request.app.state.edge.limit_public(request)
+
+
+def _upstreams(request: Request) -> dict[str, Upstream]:
+    upstreams: dict[str, Upstream] = request.app.state.upstreams
+    return upstreams
+
+
+@router.get("/households/{household_id}/dossier", tags=["households"])
+async def household_dossier(
+    request: Request,
+    household_id: Annotated[str, Path(max_length=64)],
+    _: Annotated[Principal, Depends(caller)],
+) -> dict[str, Any]:
+    """一户一档: registry record, assessment, cases, roster, grants, audit trail; failures in ``missing``."""
+    dossier = Dossier(
+        _upstreams(request), request.headers["authorization"], request.headers.get("accept-language")
+    )
+    return await dossier.build(household_id)
+
+
+@router.get("/public/board", tags=["public"], dependencies=[Depends(public_caller)])
+async def public_board(request: Request, division: DivisionCode) -> dict[str, Any]:
+    """The notice board by village: households under notice (masked) and fund use; no authentication."""
+    return await board.board(_upstreams(request), division)
+
+
+@router.get(
+    "/public/villages/{code}/notice.html",
+    tags=["public"],
+    response_class=HTMLResponse,
+    dependencies=[Depends(public_caller)],
+)
+async def village_notice_page(
+    request: Request, code: Annotated[str, Path(pattern=r"^[0-9]{12}$")]
+) -> HTMLResponse:
+    """The printable notice of one village (zh-CN): title, period, the households, fund use, how to object."""
+    village_items, fund_lines = await board.village(_upstreams(request), code)
+    html = notice_page.render(code, village_items, fund_lines, datetime.now(UTC))
+    return HTMLResponse(html, headers={"Cache-Control": "public, max-age=60"})

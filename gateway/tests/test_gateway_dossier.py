@@ -1,0 +1,119 @@
+"""一户一档 through the gateway: every part fetched with the caller's token; failures named, not fatal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from gateway.proxy import Upstream
+
+Api = Any  # the ``api`` fixture (conftest.py)
+Problem = Callable[..., dict[str, Any]]
+PARTS = ("household", "assessment", "cases", "roster", "grants", "audit")
+
+
+def replace_upstream(api: Api, name: str, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+    old: Upstream = api.app.state.upstreams[name]
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url=f"http://{name}")
+    api.app.state.upstreams[name] = Upstream(name, client, 0, 0, old.max_body_bytes, old.buffer_below_bytes)
+
+
+async def test_dossier_of_a_household_under_review(api: Api, under_notice: Any, wait_ok: Any) -> None:
+    household, case = await under_notice(api)
+    await wait_ok(api, "county", f"/api/v1/roster/{household['id']}")  # funds' projection caught up
+    r = await api.get("county", f"/api/v1/households/{household['id']}/dossier")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert set(doc) == {"household_id", "missing", *PARTS}
+    assert doc["household"]["id"] == household["id"] and doc["household"]["status"] == "under_review"
+    assert doc["assessment"]["household_id"] == household["id"]
+    assert [c["id"] for c in doc["cases"]] == [case["id"]]
+    assert doc["grants"] == []
+    assert doc["roster"]["locked_in"] is False  # under review, not yet locked in
+    assert doc["missing"] == []
+    assert isinstance(doc["audit"], list)
+
+
+async def test_dossier_carries_the_audit_trail(
+    api: Api, new_household: Callable[..., dict[str, Any]]
+) -> None:
+    created = await api.post("clerk", "/api/v1/households", json=new_household())
+    assert created.status_code == 201
+    household_id = created.json()["id"]
+    await api.events.wait_for("registry.household.registered")
+    for _ in range(100):
+        doc = (await api.get("auditor", f"/api/v1/households/{household_id}/dossier")).json()
+        if doc["audit"]:
+            break
+    types = [e["entry"]["event"]["type"] for e in doc["audit"]]
+    assert "registry.household.registered" in types, types
+
+
+async def test_dossier_outside_the_jurisdiction_is_404(api: Api, expect_problem: Problem) -> None:
+    household = await api.first_household("county", "510822104000")
+    r = await api.get("township2", f"/api/v1/households/{household['id']}/dossier")
+    expect_problem(r, 404, "household-not-found")
+    expect_problem(await api.get("county", "/api/v1/households/nope/dossier"), 404, "household-not-found")
+
+
+async def test_dossier_needs_a_token(api: Api, expect_problem: Problem) -> None:
+    household = await api.first_household("county", "510822104000")
+    expect_problem(await api.get(None, f"/api/v1/households/{household['id']}/dossier"), 401, "missing-token")
+
+
+async def test_a_service_down_is_a_missing_part(api: Api, under_notice: Any) -> None:
+    household, _ = await under_notice(api)
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    replace_upstream(api, "audit", refused)
+    replace_upstream(api, "funds", slow)
+    r = await api.get("county", f"/api/v1/households/{household['id']}/dossier")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["household"]["id"] == household["id"]
+    assert doc["audit"] is None and doc["roster"] is None and doc["grants"] is None
+    assert doc["assessment"]["household_id"] == household["id"] and len(doc["cases"]) == 1
+    missing = {m["part"]: (m["error"], m["status"]) for m in doc["missing"]}
+    assert missing == {
+        "audit": ("unavailable", None),
+        "grants": ("timeout", None),
+        "roster": ("timeout", None),
+    }
+
+
+async def test_registry_down_fails_the_dossier(api: Api, expect_problem: Problem) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    replace_upstream(api, "registry", refused)
+    expect_problem(await api.get("county", "/api/v1/households/any/dossier"), 502, "dossier-unavailable")
+
+
+async def test_grants_are_the_households_own(api: Api) -> None:
+    household = await api.first_household("county", "510822104000")
+    mine = {"id": "g1", "household_id": household["id"], "status": "applied"}
+    other = {"id": "g2", "household_id": "someone-else", "status": "paid"}
+    seen: list[httpx.Request] = []
+
+    def funds(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/v1/grants":
+            page = request.url.params.get("cursor")
+            if page is None:
+                return httpx.Response(200, json={"items": [other], "next_cursor": "p2"})
+            return httpx.Response(200, json={"items": [mine], "next_cursor": None})
+        return httpx.Response(200, json={"household_id": household["id"], "locked_in": True})
+
+    replace_upstream(api, "funds", funds)
+    doc = (await api.get("county", f"/api/v1/households/{household['id']}/dossier")).json()
+    assert doc["grants"] == [mine] and doc["roster"]["locked_in"] is True
+    grant_calls = [r for r in seen if r.url.path == "/api/v1/grants"]
+    assert grant_calls[0].url.params["division"] == household["division_code"]
+    assert all(r.headers["authorization"].startswith("Bearer ") for r in seen)
