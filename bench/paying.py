@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import funds
+from bench import memory
 from bench.report import Line, Report
 from funds.domain.budget import split_by_sources
 from funds.domain.iso20022.ids import end_to_end_id
@@ -204,7 +204,7 @@ async def run_paying(url: str, common: CommonSettings, count: int) -> PayingResu
             file_bytes=len(xml),
             paid=int(summary["applied"]) - failed,
             failed=failed,
-            peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            peak_rss_bytes=memory.peak_rss_bytes(),
         )
     finally:
         await engine.dispose()
@@ -212,6 +212,7 @@ async def run_paying(url: str, common: CommonSettings, count: int) -> PayingResu
 
 async def paying_benchmark(admin_url: str, grants: int = 100_000) -> PayingResult:
     """Run the paying bench on a scratch PostgreSQL database (dropped afterwards)."""
+    memory.reset_peak()
     name = f"jz_bench_funds_{uuid.uuid4().hex[:8]}"
     await recreate_database(admin_url, name)
     url = with_database(admin_url, name, "postgresql+asyncpg")

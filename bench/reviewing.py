@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import resource
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import asyncpg
 import sqlalchemy as sa
 
 import identification
+from bench import memory
 from bench.report import Line, Report
 from identification.domain.policy import Policy
 from identification.policies import DEFAULT, document
@@ -115,10 +115,6 @@ class ReviewResult:
         return self.review_seconds / self.hand_seconds
 
 
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
-
-
 async def _fill(dsn: str, households: int, year: int) -> float:
     conn = await asyncpg.connect(dsn)
     try:
@@ -147,6 +143,7 @@ async def _best_hand(dsn: str) -> tuple[float, tuple[int, int]]:
 
 async def review_benchmark(admin_url: str, households: int = 1_000_000) -> ReviewResult:
     """Fill a scratch database with ``households``, then time compiled SQL, the review path, hand SQL."""
+    memory.reset_peak()
     name = f"jz_bench_review_{uuid.uuid4().hex[:8]}"
     await recreate_database(admin_url, name)
     url = with_database(admin_url, name, "postgresql+asyncpg")
@@ -177,7 +174,7 @@ async def review_benchmark(admin_url: str, households: int = 1_000_000) -> Revie
             hand_seconds=hand_seconds,
             review_seconds=review_seconds,
             eligible=hand_answer[0],
-            peak_rss_bytes=_peak_rss(),
+            peak_rss_bytes=memory.peak_rss_bytes(),
         )
     finally:
         await engine.dispose()

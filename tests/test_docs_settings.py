@@ -24,3 +24,9 @@ def test_every_setting_is_in_the_readme() -> None:
     classes += [type(spec.settings()) for spec in SERVICES.values()]
     missing = [name for cls in classes for name in env_names(cls) if f"`{name}`" not in README]
     assert missing == []
+
+
+def test_the_readme_route_table_is_the_one_the_matrix_test_checks() -> None:
+    from gateway.route_roles import markdown_table
+
+    assert markdown_table().strip() in README, "regenerate the README's route table from gateway.route_roles"

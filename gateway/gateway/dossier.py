@@ -57,17 +57,18 @@ class Dossier:
             raise PartFailed(code, response.status_code)
         return response.json()
 
-    async def _grants(self, household_id: str, household: asyncio.Task[Any]) -> list[dict[str, Any]]:
-        division = (await household)["division_code"]
-
+    async def _grants(self, household_id: str) -> list[dict[str, Any]]:
         async def fetch(params: dict[str, str]) -> Any:
             return await self._get("funds", "/api/v1/grants", params)
 
         try:
-            listed = await all_items(fetch, {"division": division}, GRANT_PAGE_SIZE, GRANT_PAGES_MAX)
+            return await all_items(fetch, {"household_id": household_id}, GRANT_PAGE_SIZE, GRANT_PAGES_MAX)
         except TooManyPages:
             raise PartFailed("too-many-grants") from None
-        return [g for g in listed if g.get("household_id") == household_id]
+
+    async def _payments(self, household_id: str) -> list[dict[str, Any]]:
+        listed = await self._get("funds", "/api/v1/payments", {"household_id": household_id})
+        return list(listed["items"])
 
     async def build(self, household_id: str) -> dict[str, Any]:
         """The dossier, or the registry's refusal (404 for a household the caller may not see)."""
@@ -80,7 +81,8 @@ class Dossier:
                 self._get("identification", "/api/v1/cases", {"household_id": household_id})
             ),
             "roster": asyncio.create_task(self._get("funds", f"/api/v1/roster/{household_id}")),
-            "grants": asyncio.create_task(self._grants(household_id, household)),
+            "grants": asyncio.create_task(self._grants(household_id)),
+            "payments": asyncio.create_task(self._payments(household_id)),
             "audit": asyncio.create_task(
                 self._get("audit", "/api/v1/audit/entries", {"subject": f"household/{household_id}"})
             ),

@@ -101,6 +101,7 @@ ROUTE_ROLES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/loans/{loan_id}"): Rule(ANY, "object"),
     ("GET", "/api/v1/roster/{household_id}"): Rule(ANY, "object"),
     ("GET", "/api/v1/roster"): Rule(ANY, "list"),
+    ("GET", "/api/v1/payments"): Rule(ANY, "list"),
     ("POST", "/api/v1/batches"): Rule(PAYERS, "object"),
     ("GET", "/api/v1/batches/{batch_id}"): Rule(ANY, "object"),
     ("GET", "/api/v1/batches/{batch_id}/payment-file"): Rule(PAYERS, "object"),

@@ -28,6 +28,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/loans", "funds"),
     ("/api/v1/roster", "funds"),
     ("/api/v1/batches", "funds"),
+    ("/api/v1/payments", "funds"),
     ("/api/v1/ledger", "funds"),
     ("/api/v1/public/fund-use", "funds"),
     ("/api/v1/audit", "audit"),

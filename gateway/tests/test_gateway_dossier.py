@@ -11,7 +11,7 @@ from gateway.proxy import Upstream
 
 Api = Any  # the ``api`` fixture (conftest.py)
 Problem = Callable[..., dict[str, Any]]
-PARTS = ("household", "assessment", "cases", "roster", "grants", "audit")
+PARTS = ("household", "assessment", "cases", "roster", "grants", "payments", "audit")
 
 
 def replace_upstream(api: Api, name: str, handler: Callable[[httpx.Request], httpx.Response]) -> None:
@@ -30,7 +30,7 @@ async def test_dossier_of_a_household_under_review(api: Api, under_notice: Any, 
     assert doc["household"]["id"] == household["id"] and doc["household"]["status"] == "under_review"
     assert doc["assessment"]["household_id"] == household["id"]
     assert [c["id"] for c in doc["cases"]] == [case["id"]]
-    assert doc["grants"] == []
+    assert doc["grants"] == [] and doc["payments"] == []
     assert doc["roster"]["locked_in"] is False  # under review, not yet locked in
     assert doc["missing"] == []
     assert isinstance(doc["audit"], list)
@@ -78,12 +78,15 @@ async def test_a_service_down_is_a_missing_part(api: Api, under_notice: Any) -> 
     assert r.status_code == 200, r.text
     doc = r.json()
     assert doc["household"]["id"] == household["id"]
-    assert doc["audit"] is None and doc["roster"] is None and doc["grants"] is None
+    assert (
+        doc["audit"] is None and doc["roster"] is None and doc["grants"] is None and doc["payments"] is None
+    )
     assert doc["assessment"]["household_id"] == household["id"] and len(doc["cases"]) == 1
     missing = {m["part"]: (m["error"], m["status"]) for m in doc["missing"]}
     assert missing == {
         "audit": ("unavailable", None),
         "grants": ("timeout", None),
+        "payments": ("timeout", None),
         "roster": ("timeout", None),
     }
 
@@ -96,24 +99,27 @@ async def test_registry_down_fails_the_dossier(api: Api, expect_problem: Problem
     expect_problem(await api.get("county", "/api/v1/households/any/dossier"), 502, "dossier-unavailable")
 
 
-async def test_grants_are_the_households_own(api: Api) -> None:
+async def test_grants_and_payments_are_asked_for_the_household_alone(api: Api) -> None:
     household = await api.first_household("county", "510822104000")
-    mine = {"id": "g1", "household_id": household["id"], "status": "applied"}
-    other = {"id": "g2", "household_id": "someone-else", "status": "paid"}
+    first = {"id": "g1", "household_id": household["id"], "status": "paid"}
+    second = {"id": "g2", "household_id": household["id"], "status": "applied"}
+    payment = {"id": "p1", "grant_id": "g1", "status": "paid", "account_masked": "6230********1234"}
     seen: list[httpx.Request] = []
 
     def funds(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if request.url.path == "/api/v1/grants":
-            page = request.url.params.get("cursor")
-            if page is None:
-                return httpx.Response(200, json={"items": [other], "next_cursor": "p2"})
-            return httpx.Response(200, json={"items": [mine], "next_cursor": None})
+            if request.url.params.get("cursor") is None:
+                return httpx.Response(200, json={"items": [first], "next_cursor": "p2"})
+            return httpx.Response(200, json={"items": [second], "next_cursor": None})
+        if request.url.path == "/api/v1/payments":
+            return httpx.Response(200, json={"items": [payment]})
         return httpx.Response(200, json={"household_id": household["id"], "locked_in": True})
 
     replace_upstream(api, "funds", funds)
     doc = (await api.get("county", f"/api/v1/households/{household['id']}/dossier")).json()
-    assert doc["grants"] == [mine] and doc["roster"]["locked_in"] is True
-    grant_calls = [r for r in seen if r.url.path == "/api/v1/grants"]
-    assert grant_calls[0].url.params["division"] == household["division_code"]
+    assert doc["grants"] == [first, second] and doc["payments"] == [payment]
+    assert doc["roster"]["locked_in"] is True
+    asked = [r for r in seen if r.url.path in ("/api/v1/grants", "/api/v1/payments")]
+    assert {r.url.params["household_id"] for r in asked} == {household["id"]}
     assert all(r.headers["authorization"].startswith("Bearer ") for r in seen)

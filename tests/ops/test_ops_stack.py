@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +47,12 @@ def test_stack_down_stops_the_listed_processes(
     started.append(stranger)
     pids = stack.pid_file(tmp_path)
     pids.write_text("".join(f"{p.pid}\n" for p in (*started[:3], stranger)))
-    assert stack.running_pids(pids) == [p.pid for p in started[:3]]  # the stranger is not ours
+    ours = [p.pid for p in started[:3]]
+    # Until a child has exec'd, its /proc cmdline is still the parent's: wait (bounded) for the argv.
+    deadline = time.monotonic() + 10
+    while stack.running_pids(pids) != ours and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stack.running_pids(pids) == ours  # the stranger is not ours
     assert stack.stop_stack(tmp_path, timeout=0.5) == 0
     for proc in started[:3]:
         assert proc.wait(timeout=10) != 0

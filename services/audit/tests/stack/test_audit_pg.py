@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -16,8 +15,7 @@ from audit.events.consume import CONSUMER, handle
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import make_engine, make_session_factory
 from jzkit.messaging.inbox import InboxConsumer
-from jzkit.migrate import upgrade
-from jzkit.testing.pg import recreate_database, with_database
+from jzkit.testing.pg import migrated_database
 
 pytestmark = pytest.mark.stack
 
@@ -27,20 +25,8 @@ EVENTS = 40
 @pytest.fixture
 def database(pg_admin_url: str) -> Iterator[tuple[str, str]]:
     """A migrated throwaway audit database: (asyncpg DSN, SQLAlchemy URL); dropped at the end."""
-    name = f"jz_audit_{uuid.uuid4().hex[:10]}"
-    asyncio.run(recreate_database(pg_admin_url, name))
-    url = with_database(pg_admin_url, name, "postgresql+asyncpg")
-    upgrade(audit.MIGRATIONS_DIR, url)
-    yield with_database(pg_admin_url, name), url
-    asyncio.run(_drop(pg_admin_url, name))
-
-
-async def _drop(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    with migrated_database(pg_admin_url, "audit", audit.MIGRATIONS_DIR) as database:
+        yield database
 
 
 def event(n: int) -> CloudEvent:

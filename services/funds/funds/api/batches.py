@@ -56,6 +56,14 @@ async def bank_report(
     return await reconcile.apply_report(session, ctx, batch_id, await request.body())
 
 
+@router.get("/payments")
+async def list_payments(
+    session: SessionDep, ctx: ContextDep, household_id: Annotated[str, Query(min_length=1, max_length=36)]
+) -> dict[str, Any]:
+    """Every payment attempt to one household (inside the caller's jurisdiction), card number masked."""
+    return {"items": await batches.household_payments(session, ctx, household_id)}
+
+
 @router.get("/ledger/accounts")
 async def ledger_accounts(session: SessionDep, ctx: ContextDep) -> dict[str, Any]:
     """Every account inside the caller's jurisdiction with its balance."""

@@ -70,14 +70,16 @@ async def list_grants(
     division: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
     status: str | None = None,
     program_id: str | None = None,
+    household_id: Annotated[str | None, Query(max_length=36)] = None,
     cursor: str | None = None,
     limit: Limit = None,
 ) -> dict[str, Any]:
-    """Grants inside the caller's jurisdiction."""
+    """Grants inside the caller's jurisdiction (of one household with ``household_id``)."""
     size = min(limit or settings.page_size_default, settings.page_size_max)
     position = decode_cursor(cursor)
+    after = str(position["id"]) if position else None
     rows = await grant_repo.list_in(
-        session, ctx.scope(division), status, program_id, str(position["id"]) if position else None, size + 1
+        session, ctx.scope(division), status, program_id, after, size + 1, household_id
     )
     more = encode_cursor({"id": rows[size - 1].id}) if len(rows) > size else None
     return {"items": [grant_doc(r, []) for r in rows[:size]], "next_cursor": more}

@@ -94,6 +94,16 @@ async def payments_of(session: AsyncSession, batch_id: str) -> list[sa.Row[Any]]
     return list((await session.execute(stmt)).all())
 
 
+async def payments_of_household(session: AsyncSession, household_id: str, prefix: str) -> list[sa.Row[Any]]:
+    """Every payment attempt to one household inside ``prefix``, oldest first."""
+    stmt = (
+        sa.select(payments)
+        .where(payments.c.household_id == household_id, payments.c.division_code.startswith(prefix))
+        .order_by(payments.c.grant_id, payments.c.attempt)
+    )
+    return list((await session.execute(stmt)).all())
+
+
 async def status_counts(session: AsyncSession, batch_id: str) -> dict[str, tuple[int, int]]:
     """Payments and fen per status of one batch."""
     stmt = (

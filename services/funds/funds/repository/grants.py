@@ -52,9 +52,12 @@ async def list_in(
     program_id: str | None,
     after: str | None,
     limit: int,
+    household_id: str | None = None,
 ) -> list[sa.Row[Any]]:
     """Grants whose division starts with ``prefix``, by id."""
     stmt = sa.select(grants).where(grants.c.division_code.startswith(prefix))
+    if household_id:
+        stmt = stmt.where(grants.c.household_id == household_id)
     if status:
         stmt = stmt.where(grants.c.status == status)
     if program_id:

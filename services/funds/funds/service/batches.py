@@ -166,6 +166,26 @@ async def batch_doc(session: AsyncSession, ctx: Context, batch_id: str) -> dict[
     }
 
 
+async def household_payments(session: AsyncSession, ctx: Context, household_id: str) -> list[dict[str, Any]]:
+    """The payment attempts to ``household_id`` the caller may see (for the household's dossier)."""
+    rows = await repo.payments_of_household(session, household_id, ctx.scope(None))
+    return [
+        {
+            "id": p.id,
+            "grant_id": p.grant_id,
+            "batch_id": p.batch_id,
+            "attempt": p.attempt,
+            "amount_fen": p.amount_fen,
+            "status": p.status,
+            "bank_reason": p.bank_reason,
+            "bank_name": p.bank_name,
+            "account_masked": p.account_masked,
+            "updated_at": p.updated_at.isoformat(),
+        }
+        for p in rows
+    ]
+
+
 def _payee(ctx: Context, payment: Any) -> str:
     # Households registered before the registry sent the holder's name are paid under their id.
     if payment.holder_name_ciphertext is None:

@@ -108,6 +108,14 @@ async def test_a_batch_pays_reconciles_and_returns_exactly_once(with_budget: Fun
     assert (await api.ok("funds", url, camt, 200))["duplicate"] is True
     assert (await api.get("funds", f"/api/v1/grants/{grants[0]['id']}")).json()["status"] == "returned"
     assert (await api.get("funds", "/api/v1/roster/hh-0")).json()["card_update_required"] is True
+    own = (await api.get("funds", "/api/v1/grants", household_id="hh-0")).json()["items"]
+    assert [g["id"] for g in own] == [grants[0]["id"]]
+    paid_then_returned = (await api.get("funds", "/api/v1/payments", household_id="hh-0")).json()["items"]
+    assert [(p["grant_id"], p["status"]) for p in paid_then_returned] == [(grants[0]["id"], "returned")]
+    assert "account_ciphertext" not in paid_then_returned[0]
+    assert paid_then_returned[0]["account_masked"].count("*") >= 4
+    failed_payments = (await api.get("funds", "/api/v1/payments", household_id="hh-2")).json()["items"]
+    assert [(p["status"], p["bank_reason"]) for p in failed_payments] == [("failed", "AC04")]
     assert await api.invariants() == []
 
     # A failed grant is retried in a later batch: a second attempt, the money reserved again.

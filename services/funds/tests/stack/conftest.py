@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 
 import funds
@@ -22,10 +19,9 @@ from jzkit.auth import Principal, Role
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
 from jzkit.messaging.inbox import InboxConsumer
-from jzkit.migrate import upgrade
 from jzkit.pii import PiiCipher
 from jzkit.settings import CommonSettings
-from jzkit.testing.pg import recreate_database, with_database
+from jzkit.testing.pg import migrated_database
 
 COUNTY, CHABA, LUCHANG = "510822000000", "510822104000", "510822104201"
 PRINCIPALS = {
@@ -39,20 +35,8 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 @pytest.fixture
 def funds_pg_url(pg_admin_url: str) -> Iterator[str]:
     """A migrated throwaway funds database (SQLAlchemy URL); dropped at the end."""
-    name = f"jz_funds_{uuid.uuid4().hex[:10]}"
-    asyncio.run(recreate_database(pg_admin_url, name))
-    url = with_database(pg_admin_url, name, "postgresql+asyncpg")
-    upgrade(funds.MIGRATIONS_DIR, url)
-    yield url
-    asyncio.run(_drop(pg_admin_url, name))
-
-
-async def _drop(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    with migrated_database(pg_admin_url, "funds", funds.MIGRATIONS_DIR) as (_, url):
+        yield url
 
 
 @dataclass

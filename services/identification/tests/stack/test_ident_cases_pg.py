@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,9 +24,8 @@ from jzkit.contracts.envelope import make_event
 from jzkit.contracts.registry import HouseholdRegistered
 from jzkit.db import unit_of_work
 from jzkit.messaging.bus import InProcessBus
-from jzkit.migrate import upgrade
 from jzkit.settings import CommonSettings
-from jzkit.testing.pg import recreate_database, with_database
+from jzkit.testing.pg import migrated_database
 
 pytestmark = pytest.mark.stack
 
@@ -52,20 +49,8 @@ class Clock:
 @pytest.fixture
 def database(pg_admin_url: str) -> Iterator[tuple[str, str]]:
     """A migrated throwaway identification database: (asyncpg DSN, SQLAlchemy URL); dropped at the end."""
-    name = f"jz_ident_cases_{uuid.uuid4().hex[:10]}"
-    asyncio.run(recreate_database(pg_admin_url, name))
-    url = with_database(pg_admin_url, name, "postgresql+asyncpg")
-    upgrade(MIGRATIONS_DIR, url)
-    yield with_database(pg_admin_url, name), url
-    asyncio.run(_drop(pg_admin_url, name))
-
-
-async def _drop(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    with migrated_database(pg_admin_url, "ident_cases", MIGRATIONS_DIR) as database:
+        yield database
 
 
 @dataclass
