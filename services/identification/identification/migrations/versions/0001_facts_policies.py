@@ -153,5 +153,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Not supported: the schema holds decisions."""
-    raise NotImplementedError
+    """Drop the schema (every decision with it: only for a database that holds none)."""
+    for table in (
+        "spot_checks",
+        "review_items",
+        "reviews",
+        "village_facts",
+        "quotas",
+        "policies",
+        "household_facts",
+        "idempotency_keys",
+        "inbox",
+        "outbox",
+    ):
+        op.drop_table(table)

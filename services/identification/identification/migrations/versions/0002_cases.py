@@ -93,5 +93,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Not supported: the schema holds decisions."""
-    raise NotImplementedError
+    """Drop the case tables (every case with them: only for a database that holds none)."""
+    for table in ("case_objections", "case_steps", "cases"):
+        op.drop_table(table)
