@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import importlib.util
 import io
 import json
 import os
 import re
 import shlex
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -394,3 +396,130 @@ def clusters(repo: Repo, kustomize: ModuleType, k8s_model: ModuleType, compose: 
             rendering.objects, secrets, repository, frozenset(rendering.generated)
         )
     return result
+
+
+# Stands in for psql while the init scripts run: records each call's arguments and its SQL.
+FAKE_PSQL = """#!{python}
+import json, os, sys
+with open(os.environ["FAKE_PSQL_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "sql": sys.stdin.read()}}) + "\\n")
+"""
+PSQL_VARIABLE = re.compile(r"^(?:-v|--set|--variable)(?:=|$)")
+
+
+@dataclass(frozen=True)
+class PsqlCall:
+    """One psql run of an init script: its ``-v`` variables and the SQL it was given."""
+
+    variables: dict[str, str]
+    sql: str
+
+    @classmethod
+    def parse(cls, argv: list[str], sql: str) -> PsqlCall:
+        variables = {}
+        words = iter(argv)
+        for word in words:
+            if word.startswith("-v") and word != "-v" and not word.startswith("--"):
+                assignment = word[2:]
+            elif PSQL_VARIABLE.match(word):
+                assignment = word.split("=", 1)[1] if "=" in word else next(words)
+            else:
+                continue
+            name, _, value = assignment.partition("=")
+            variables[name] = value
+        return cls(variables, " ".join(sql.split()))
+
+    def does(self, statement: str) -> bool:
+        """Whether the SQL runs ``statement`` (whitespace and case insensitive)."""
+        return " ".join(statement.split()).lower() in self.sql.lower()
+
+
+@dataclass(frozen=True)
+class InitRun:
+    """What deploy/compose/initdb/ did when run the way the postgres image runs it."""
+
+    returncode: int
+    stderr: str
+    calls: list[PsqlCall]
+
+    def roles(self) -> dict[str, tuple[str, str]]:
+        """database -> (role, password) for every service database the scripts create."""
+        created = {}
+        for call in self.calls:
+            v = call.variables
+            if {"database", "role", "password"} <= set(v):
+                assert v["database"] not in created, f"{v['database']} is set up twice"
+                created[v["database"]] = (v["role"], v["password"])
+        return created
+
+
+def _postgres(compose: Compose) -> dict[str, Any]:
+    """The compose service running the postgres image."""
+    (pg,) = [s for s in compose.services.values() if s.get("image", "").split(":")[0] == "postgres"]
+    return pg
+
+
+def initdb_dir(compose: Compose, repo: Repo) -> Path:
+    """The directory compose mounts as the postgres image's /docker-entrypoint-initdb.d."""
+    pg = _postgres(compose)
+    mounts = [v.split(":") for v in pg["volumes"] if ":/docker-entrypoint-initdb.d" in v]
+    assert len(mounts) == 1
+    initdb = (repo.root / mounts[0][0]).resolve()
+    assert initdb == repo.deploy / "compose" / "initdb"
+    return initdb
+
+
+def run_initdb(
+    compose: Compose, repo: Repo, tmp: Path, env: dict[str, str] | None = None, *, source: bool = False
+) -> InitRun:
+    """Run the init scripts as the postgres image does on an empty data directory, with psql faked.
+
+    ``*.sh`` files are executed when executable, else sourced (``source=True`` sources them all);
+    ``*.sql`` files go to psql as they are. ``env`` is the postgres container's environment.
+    """
+    pg = _postgres(compose)
+    env = {k: str(v) for k, v in pg["environment"].items()} if env is None else env
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    psql = bin_dir / "psql"
+    psql.write_text(FAKE_PSQL.format(python=sys.executable), encoding="utf-8")
+    psql.chmod(0o755)
+    log = tmp / "psql.log"
+    log.write_text("", encoding="utf-8")
+    runner = (
+        "set -Eeo pipefail\n"  # as the image's docker-entrypoint.sh
+        'for f in "$INITDB"/*; do case "$f" in\n'
+        '  *.sh) if [ -x "$f" ] && [ -z "$SOURCE" ]; then "$f"; else . "$f"; fi ;;\n'
+        '  *.sql) psql -v ON_ERROR_STOP=1 < "$f" ;;\n'
+        "esac; done\n"
+    )
+    result = subprocess.run(
+        ["bash", "-c", runner],
+        env={
+            **env,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "FAKE_PSQL_LOG": str(log),
+            "INITDB": str(initdb_dir(compose, repo)),
+            "SOURCE": "1" if source else "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return InitRun(result.returncode, result.stderr, [PsqlCall.parse(r["argv"], r["sql"]) for r in records])
+
+
+@pytest.fixture(scope="session")
+def initdb_runner(compose: Compose, repo: Repo) -> Callable[..., InitRun]:
+    """``run_initdb`` of this checkout's compose file: ``(tmp, env=None, *, source=False)``."""
+    return functools.partial(run_initdb, compose, repo)
+
+
+@pytest.fixture(scope="session")
+def initdb(compose: Compose, repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> InitRun:
+    """The init scripts run with the postgres container's environment (from the example env file)."""
+    run = run_initdb(compose, repo, tmp_path_factory.mktemp("initdb"))
+    assert run.returncode == 0, run.stderr
+    return run

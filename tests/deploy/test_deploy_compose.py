@@ -10,8 +10,13 @@ from urllib.parse import urlparse
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import CodeFacts, Compose, Image, Process, Repo
+    from collections.abc import Callable
+    from pathlib import Path
 
+    from conftest import CodeFacts, Compose, Image, InitRun, Process, Repo
+
+# A compose DATABASE_URL: a fixed role, and its password a required variable of .env.stack.
+DATABASE_URL = re.compile(r"postgresql\+asyncpg://(?P<role>\w+):\$\{(?P<password>\w+):\?[^}]+\}@")
 ANY_URL = re.compile(r"https?://[^'\"\s]+")
 CONTAINER_TMP = "/tmp"  # noqa: S108 - a path inside the container, backed by tmpfs
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - containers must accept connections from their network
@@ -158,11 +163,12 @@ def test_gateway_reaches_each_service_by_name(
 
 
 def test_database_and_broker_urls_match_the_infrastructure(
-    compose: Compose, apps: dict[str, Process], code: CodeFacts
+    compose: Compose, apps: dict[str, Process], code: CodeFacts, initdb: InitRun
 ) -> None:
-    pg_name, pg = _infra(compose, "postgres")
+    pg_name, _ = _infra(compose, "postgres")
     mq_name, mq = _infra(compose, "rabbitmq")
-    pg_env, mq_env = pg["environment"], mq["environment"]
+    mq_env = mq["environment"]
+    roles = initdb.roles()
     for name, process in apps.items():
         env = compose.environment(name)
         broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
@@ -175,19 +181,86 @@ def test_database_and_broker_urls_match_the_infrastructure(
             url = urlparse(code.settings(code.settings_classes[service], env).database_url)
             assert url.scheme == "postgresql+asyncpg"
             assert (url.hostname, url.port) == (pg_name, 5432)
-            assert (url.username, url.password) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
             assert url.path == "/" + code.services[service].database
+            # The role the init script creates for this database, with the password it was given.
+            assert (url.username, url.password) == roles[code.services[service].database], (
+                f"{name}: {service}'s credentials"
+            )
 
 
-def test_initdb_creates_every_catalog_database(compose: Compose, repo: Repo, code: CodeFacts) -> None:
+def test_initdb_creates_every_catalog_database(initdb: InitRun, code: CodeFacts) -> None:
+    assert set(initdb.roles()) == {spec.database for spec in code.services.values()}
+    for call in initdb.calls:
+        if "database" in call.variables:
+            assert call.does("CREATE DATABASE %I OWNER %I', :'database', :'role'"), call.variables
+
+
+def test_initdb_gives_every_service_a_role_of_its_own(
+    compose: Compose, repo: Repo, code: CodeFacts, initdb: InitRun
+) -> None:
+    """One LOGIN role per service owns its database, which only that role (and the superuser) may join."""
     _, pg = _infra(compose, "postgres")
-    mounts = [v.split(":") for v in pg["volumes"] if ":/docker-entrypoint-initdb.d" in v]
-    assert len(mounts) == 1
-    initdb = (repo.root / mounts[0][0]).resolve()
-    assert initdb == repo.deploy / "compose" / "initdb"
-    sql = " ".join(p.read_text(encoding="utf-8") for p in sorted(initdb.glob("*.sql")))
-    created = set(re.findall(r"CREATE DATABASE\s+\"?(\w+)\"?", sql, re.IGNORECASE))
-    assert created == {spec.database for spec in code.services.values()}
+    raw_pg_env = compose.raw["services"]["postgres"]["environment"]
+    example = (repo.deploy / "compose" / "stack.env.example").read_text(encoding="utf-8")
+    listed = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
+    roles = initdb.roles()
+    seen_roles, seen_variables = set(), set()
+    for name, spec in code.services.items():
+        raw_url = compose.raw["x-app-env"][f"JZ_{name.upper()}_DATABASE_URL"]
+        match = DATABASE_URL.match(raw_url)
+        assert match, f"{name}: {raw_url} needs a fixed role and a ${{..._PASSWORD:?...}} password"
+        role, variable = match["role"], match["password"]
+        assert role != pg["environment"]["POSTGRES_USER"], f"{name} connects as the superuser"
+        assert variable != "POSTGRES_PASSWORD", f"{name} uses the superuser's password"
+        assert role not in seen_roles, f"{name} shares role {role}"
+        assert variable not in seen_variables, f"{name} shares password {variable}"
+        seen_roles.add(role)
+        seen_variables.add(variable)
+        # The password reaches the postgres container (for the init script) from .env.stack.
+        assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]+\}}", str(raw_pg_env.get(variable))), (
+            f"postgres lacks {variable}"
+        )
+        assert variable in listed, f"{variable} is missing from stack.env.example"
+        assert roles[spec.database] == (role, pg["environment"][variable]), f"{name}: init script's role"
+    for call in initdb.calls:
+        if "password" not in call.variables:
+            continue
+        password = call.variables["password"]
+        assert password and password not in call.sql, "the password must reach psql only as a variable"
+        # Names as identifiers (%I), the password as a literal (%L), never pasted into SQL.
+        assert not re.search(r":password\b|:\"password\"", call.sql), "quote the password as :'password'"
+        assert call.does("CREATE ROLE %I', :'role'")
+        assert call.does("ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L")
+        assert call.does("REVOKE ALL ON DATABASE %I FROM PUBLIC', :'database'")
+        assert call.does("GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'database', :'role'")
+        assert call.does("WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')")
+        assert call.does("WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database')")
+
+
+def test_initdb_runs_sourced_too(
+    initdb: InitRun, initdb_runner: Callable[..., InitRun], tmp_path: Path
+) -> None:
+    """The image sources a ``.sh`` script that is not executable (as a checkout may leave it)."""
+    sourced = initdb_runner(tmp_path, source=True)
+    assert sourced.returncode == 0, sourced.stderr
+    assert sourced.calls == initdb.calls
+
+
+def test_initdb_stops_before_any_change_without_a_password(
+    compose: Compose, code: CodeFacts, initdb_runner: Callable[..., InitRun], tmp_path: Path
+) -> None:
+    _, pg = _infra(compose, "postgres")
+    env = {k: str(v) for k, v in pg["environment"].items()}
+    for name in code.services:
+        (variable,) = [
+            m["password"]
+            for m in [DATABASE_URL.match(compose.raw["x-app-env"][f"JZ_{name.upper()}_DATABASE_URL"])]
+            if m
+        ]
+        run = initdb_runner(tmp_path, {k: v for k, v in env.items() if k != variable})
+        assert run.returncode != 0, f"the init script ran without {variable}"
+        assert variable in run.stderr
+        assert run.calls == [], f"the init script changed the database before noticing {variable} is missing"
 
 
 def test_startup_order(compose: Compose, apps: dict[str, Process], code: CodeFacts) -> None:
