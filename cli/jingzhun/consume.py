@@ -15,9 +15,9 @@ from jzkit.messaging.rabbit import RabbitConsumer
 from jzkit.settings import get_common_settings, refuse_dev_secrets_outside_embedded
 
 
-def queue_name(service: str) -> str:
-    """The quorum queue a service consumes from."""
-    return f"jz.{service}"
+def queue_name(service: str, prefix: str) -> str:
+    """The quorum queue a service consumes from (``JZ_QUEUE_PREFIX``.service)."""
+    return f"{prefix}.{service}"
 
 
 async def run_consumer(name: str, metrics_port: int | None = None) -> None:
@@ -29,10 +29,11 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
     start_http_server(metrics_port or settings.port + CONSUMER_METRICS_PORT_OFFSET, addr=settings.host)
     handlers = spec.consumer()
     engine = make_engine(settings.database_url)
+    queue = queue_name(name, common.queue_prefix)
     consumer = RabbitConsumer(
         common.broker_url,
         common.exchange,
-        queue_name(name),
+        queue,
         handlers.PATTERNS,
         # A service that offers a batch handler is consumed in batches (one transaction each).
         InboxConsumer(
@@ -47,7 +48,7 @@ async def run_consumer(name: str, metrics_port: int | None = None) -> None:
     )
     stop = stop_on_signals()
     # Queue depth and dead letters for the dashboard and alerts, read on a connection of its own.
-    watcher = asyncio.create_task(watch_queue(common.broker_url, handlers.CONSUMER, queue_name(name), stop))
+    watcher = asyncio.create_task(watch_queue(common.broker_url, handlers.CONSUMER, queue, stop))
     try:
         if await retry_until_connected(consumer.start, stop):
             await stop.wait()

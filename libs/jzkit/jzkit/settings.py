@@ -21,6 +21,8 @@ class CommonSettings(BaseSettings):
     mode: Literal["embedded", "stack"] = "embedded"
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     exchange: str = "jingzhun.events"
+    # Consumer queues are <queue_prefix>.<service>: stacks sharing one broker need prefixes of their own.
+    queue_prefix: str = "jz"
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_issuer: str = "jingzhun-dev"

@@ -147,6 +147,10 @@ class Stack:
         self.broker_url = broker_url
         self.workdir = workdir
         self.exchange = f"jingzhun.events.{label}-{token}"
+        # Queues of its own too: consumers of two stacks on one broker would otherwise share (and steal
+        # from) one queue per service.
+        self.queue_prefix = f"jz.{label}-{token}"
+        self.consumers = tuple(consumers)
         self.databases = {name: f"jz_{name}_{label}_{token}".replace("-", "_") for name in self.services}
         self.ports = {name: free_port() for name in (*self.services, GATEWAY)}
         # Metrics ports of the relay and the consumer processes, by process name.
@@ -186,6 +190,7 @@ class Stack:
             JZ_MODE="stack",
             JZ_BROKER_URL=self.broker_url,
             JZ_EXCHANGE=self.exchange,
+            JZ_QUEUE_PREFIX=self.queue_prefix,
             JZ_JWT_SECRET=self.common.jwt_secret.get_secret_value(),
             JZ_PII_KEY=self.common.pii_key.get_secret_value(),
             JZ_DATA_DIR=str(self.workdir),
@@ -231,11 +236,15 @@ class Stack:
         for database in self.databases.values():
             await drop_database(self.admin_url, database)
 
-    async def delete_exchange(self) -> None:
-        """Remove this run's exchange from the broker."""
+    async def delete_broker_objects(self) -> None:
+        """Remove this run's exchange and its consumers' queues (and dead-letter queues) from the broker."""
         connection = await aio_pika.connect(self.broker_url, timeout=10)
         async with connection:
             channel = await connection.channel()
+            for service in self.consumers:
+                queue = f"{self.queue_prefix}.{service}"
+                for name in (queue, f"{queue}.dlq"):
+                    await channel.queue_delete(name, if_unused=False, if_empty=False)
             await channel.exchange_delete(self.exchange)
 
     def migrate(self) -> None:
@@ -299,7 +308,7 @@ class Stack:
         """Stop the processes, drop the databases and the exchange (blocking)."""
         self.stop_all()
         asyncio.run(self.drop_databases())
-        asyncio.run(self.delete_exchange())
+        asyncio.run(self.delete_broker_objects())
 
 
 def _ready(client: httpx.Client, process: StackProcess) -> bool:

@@ -1,0 +1,75 @@
+"""A fresh real stack per faults scenario (its consumers on queues of its own: ``Stack.queue_prefix``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jingzhun.catalog import SERVICES
+from jingzhun.stack import service_keys
+from jzkit.testing.stack import Stack, load_divisions
+from registry.seed import world_csv
+from tests.faults.scenario import Fault, households, run
+from tests.faults.snapshot import Snapshot
+
+
+def build_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Stack:
+    """Every service, relay, consumer and the gateway, not started yet."""
+    stack = Stack(
+        list(SERVICES),
+        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
+        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
+        admin_url=pg_admin_url,
+        broker_url=amqp_url,
+        workdir=workdir,
+        label="faults",
+    )
+    stack.env.update(service_keys())  # the audit service refuses its dev signer key
+    return stack
+
+
+@contextmanager
+def running_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Iterator[Stack]:
+    """A migrated, started stack with the demo divisions, torn down (its queues and databases) on exit."""
+    stack = build_stack(pg_admin_url, amqp_url, workdir)
+    try:
+        stack.setup()
+        stack.start()
+        load_divisions(stack, world_csv())
+        yield stack
+    except Exception:
+        print(stack.logs())  # the processes' own account of the failure
+        raise
+    finally:
+        stack.teardown()
+
+
+@pytest.fixture
+def fresh_stack(pg_admin_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """A stack of the test's own, for one scenario."""
+    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack") as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def baseline(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """The fault-free run of the same input on a stack of its own, once per session."""
+    with running_stack(pg_admin_url, amqp_url, tmp_path_factory.mktemp("baseline")) as stack:
+        outcome = asyncio.run(run(stack, Fault(), households()))
+    print(outcome.report("baseline", None))
+    return outcome.snapshot
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Attach the processes' logs to the report of a failed faults scenario."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("fresh_stack")
+    if report.failed and isinstance(stack, Stack):
+        report.sections.append(("stack process logs", stack.logs()))
+    return report

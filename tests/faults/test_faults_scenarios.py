@@ -1,0 +1,76 @@
+"""Issue 8 §1 (first slice): the whole flow under faults ends in the fault-free run's final state.
+
+Each scenario runs on a fresh stack and is compared with a fault-free run of the same input, by
+counts per status and totals (ids differ between runs). The audit log's Merkle root depends on the
+order events arrive in, so it is not compared; the audit entries per event type and the distinct
+subjects per type are, which is the set of (type, subject) logged with the ids normalised away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from jzkit.testing.stack import Stack, consumer_name, relay_name
+from tests.faults.scenario import (
+    Fault,
+    KillAndRestart,
+    KillFundsWhileReconciling,
+    Outcome,
+    discrepancies,
+    duplicating,
+    households,
+    run,
+)
+from tests.faults.snapshot import Snapshot
+
+pytestmark = pytest.mark.stack
+
+
+def _check(name: str, outcome: Outcome, baseline: Snapshot) -> None:
+    print(outcome.report(name, baseline))
+    snapshot, count = outcome.snapshot, households()
+    assert outcome.fault.injected, "the fault never fired"
+    assert snapshot.households == {"poor": count}
+    assert snapshot.payments == {"paid": count} and snapshot.payments_per_grant == {1: count}
+    assert snapshot.paid_twice == 0
+    assert snapshot.ledger_problems == []
+    assert sum(outcome.dead_letters.values()) == 0, outcome.dead_letters
+    assert discrepancies(baseline, snapshot) == []
+
+
+def test_the_baseline_pays_every_household_once(baseline: Snapshot) -> None:
+    count = households()
+    assert baseline.households == {"poor": count} and baseline.cases == {"entry/locked": count}
+    assert baseline.payments == {"paid": count} and baseline.paid_twice == 0
+    assert baseline.ledger_problems == []
+
+
+def test_a_consumer_killed_mid_flow_applies_nothing_twice(fresh_stack: Stack, baseline: Snapshot) -> None:
+    fault = KillAndRestart(phase="identifying", process=consumer_name("funds"))
+    _check("kill -9 funds consumer", asyncio.run(run(fresh_stack, fault, households())), baseline)
+
+
+def test_a_relay_killed_mid_stream_loses_nothing(fresh_stack: Stack, baseline: Snapshot) -> None:
+    fault = KillAndRestart(phase="registering", process=relay_name("registry"), down=0.2)
+    _check("kill -9 registry relay", asyncio.run(run(fresh_stack, fault, households())), baseline)
+
+
+def test_every_event_delivered_twice_out_of_order_is_harmless(fresh_stack: Stack, baseline: Snapshot) -> None:
+    async def scenario() -> Outcome:
+        async with duplicating(fresh_stack) as copies:
+            fault = Fault()
+            outcome = await run(fresh_stack, fault, households())
+        fault.injected.append(f"{copies[0]} events re-published once more, shuffled")
+        outcome.copies_sent = copies[0]
+        return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome.copies_sent >= outcome.snapshot.events_sent
+    _check("every event twice", outcome, baseline)
+
+
+def test_funds_killed_while_reconciling_pays_once(fresh_stack: Stack, baseline: Snapshot) -> None:
+    fault = KillFundsWhileReconciling()
+    _check("kill -9 funds during bank report", asyncio.run(run(fresh_stack, fault, households())), baseline)
