@@ -23,6 +23,7 @@ from jzkit.errors import DomainError
 from jzkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 5.0
 Clock = Callable[[], datetime]
 
 
@@ -40,9 +41,12 @@ async def running_reviews(
     finally:
         stop.set()
         runner.wake()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Let a pass in progress finish its statement: cancelling mid-query strands the driver's
+        # worker thread. A review still running after the grace is resumed by the next start.
+        try:
+            await asyncio.wait_for(task, timeout=STOP_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("review runner did not stop within %.0f s; cancelled", STOP_GRACE_SECONDS)
 
 
 class ReviewRunner:
