@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from jingzhun.catalog import SERVICES
 from jingzhun.stack import service_keys
 from jzkit.testing.stack import Stack, load_divisions
 from registry.seed import world_csv
+from tests.faults.outage import ProxyThread
 from tests.faults.scenario import Fault, households, run
 from tests.faults.snapshot import Snapshot
 
@@ -34,9 +35,13 @@ def build_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Stack:
 
 
 @contextmanager
-def running_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Iterator[Stack]:
+def running_stack(
+    pg_admin_url: str, amqp_url: str, workdir: Path, prepare: Callable[[Stack], None] | None = None
+) -> Iterator[Stack]:
     """A migrated, started stack with the demo divisions, torn down (its queues and databases) on exit."""
     stack = build_stack(pg_admin_url, amqp_url, workdir)
+    if prepare is not None:
+        prepare(stack)
     try:
         stack.setup()
         stack.start()
@@ -56,6 +61,26 @@ def fresh_stack(pg_admin_url: str, amqp_url: str, tmp_path: Path) -> Iterator[St
         yield stack
 
 
+@pytest.fixture
+def funds_db_proxy(pg_admin_url: str) -> Iterator[ProxyThread]:
+    """A cuttable proxy in front of the shared PostgreSQL (which itself is never stopped)."""
+    with ProxyThread(pg_admin_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def stack_via_funds_db_proxy(
+    pg_admin_url: str, amqp_url: str, funds_db_proxy: ProxyThread, tmp_path: Path
+) -> Iterator[Stack]:
+    """A stack whose funds API, relay and consumer reach their database through the proxy."""
+
+    def route(stack: Stack) -> None:
+        stack.env["JZ_FUNDS_DATABASE_URL"] = funds_db_proxy.via(stack.database_url("funds"))
+
+    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack", route) as stack:
+        yield stack
+
+
 @pytest.fixture(scope="session")
 def baseline(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     """The fault-free run of the same input on a stack of its own, once per session."""
@@ -69,7 +94,7 @@ def baseline(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPath
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Attach the processes' logs to the report of a failed faults scenario."""
     report = yield
-    stack = getattr(item, "funcargs", {}).get("fresh_stack")
-    if report.failed and isinstance(stack, Stack):
-        report.sections.append(("stack process logs", stack.logs()))
+    stacks = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, Stack)]
+    if report.failed and stacks:
+        report.sections.append(("stack process logs", stacks[0].logs()))
     return report

@@ -14,6 +14,7 @@ from funds.domain.iso20022.pain002 import TxStatus, build_pain002
 from funds.testing import industry_program
 from identification.policies import DEFAULT, document
 from jzkit.auth import Role
+from jzkit.ids import new_id
 from jzkit.testing.stack import Stack
 from registry.synth import Synthesizer
 
@@ -26,6 +27,8 @@ STEPS = (("clerk", 2), ("township", 2), ("county", 3))
 PROGRAM = "faults-industry-2026"
 FARMING_FEN = 200_000
 PARALLEL = 8
+RETRY_ATTEMPTS = 60
+RETRY_PAUSE_SECONDS = 0.25
 SYNTH_SEED = 20268
 
 # Called at each named phase; a scenario injects its fault there (or starts it as a task).
@@ -35,8 +38,12 @@ Hook = Callable[[str, "Flow"], Awaitable[None]]
 class Flow:
     """One scenario run's gateway client, tokens and the ids it created."""
 
-    def __init__(self, stack: Stack, client: httpx.AsyncClient, households: int) -> None:
+    def __init__(
+        self, stack: Stack, client: httpx.AsyncClient, households: int, *, retries: bool = False
+    ) -> None:
         self.stack = stack
+        self.retries = retries
+        self.retried = 0
         self.client = client
         self.count = households
         self.gate = asyncio.Semaphore(PARALLEL)
@@ -55,8 +62,25 @@ class Flow:
         self.batch_id = ""
 
     async def _call(self, method: str, url: str, who: str, **kw: Any) -> httpx.Response:
-        async with self.gate:
-            return await self.client.request(method, url, headers=self.who[who] | kw.pop("headers", {}), **kw)
+        headers = self.who[who] | kw.pop("headers", {})
+        if not self.retries:
+            async with self.gate:
+                return await self.client.request(method, url, headers=headers, **kw)
+        if method == "POST":  # the same key on every retry: a write that did commit is replayed, not redone
+            headers["Idempotency-Key"] = new_id()
+        # Bounded in count and time: a service that stays down fails the scenario.
+        async with asyncio.timeout(WAIT_SECONDS):
+            for _ in range(RETRY_ATTEMPTS):
+                try:
+                    async with self.gate:
+                        response = await self.client.request(method, url, headers=headers, **kw)
+                    if response.status_code < 500:
+                        return response
+                except httpx.TransportError:
+                    pass
+                self.retried += 1
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        raise AssertionError(f"{method} {url} still failing after {RETRY_ATTEMPTS} attempts")
 
     async def _retry(
         self, method: str, url: str, who: str, retry_on: Callable[[httpx.Response], bool], **kw: Any

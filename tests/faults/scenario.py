@@ -36,6 +36,8 @@ class Fault:
     phase: str = ""
     injected: list[str] = field(default_factory=list)
     recover_seconds: float = 0.0
+    # A real client's bounded retries on 5xx and connection errors, with an Idempotency-Key per call.
+    client_retries: bool = False
 
     async def at(self, phase: str, flow: Flow) -> None:
         """Called by the flow at each phase."""
@@ -44,6 +46,9 @@ class Fault:
 
     async def inject(self, flow: Flow) -> None:
         """The fault itself (none in the baseline)."""
+
+    async def finish(self) -> None:
+        """Wait for a fault still running beside the flow (bounded by the fault itself)."""
 
     async def reconcile(self, flow: Flow) -> None:
         """Post the bank's report (a fault may interfere)."""
@@ -103,6 +108,7 @@ class Outcome:
     dead_letters: dict[str, int]
     catch_up_seconds: float
     copies_sent: int = 0
+    requests_retried: int = 0
 
     def report(self, name: str, baseline: Snapshot | None) -> str:
         """The printed figures of the run."""
@@ -111,6 +117,7 @@ class Outcome:
             f"[faults:{name}] households={sum(self.snapshot.households.values())} "
             f"events sent={self.snapshot.events_sent} audit entries={self.snapshot.audit_size} "
             f"(+{self.snapshot.audit_requests} request logs) copies re-published={self.copies_sent} "
+            f"client retries={self.requests_retried} "
             f"faults injected={self.fault.injected or ['none']} final discrepancies={len(diff)} {diff} "
             f"payments made twice={self.snapshot.paid_twice} dead-lettered={self.dead_letters} "
             f"ledger problems={self.snapshot.ledger_problems} "
@@ -128,15 +135,16 @@ def discrepancies(baseline: Snapshot, run: Snapshot) -> list[str]:
 async def run(stack: Stack, fault: Fault, count: int) -> Outcome:
     """The whole flow with ``fault``, then the caught-up snapshot and the dead-letter depths."""
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30.0) as client:
-        flow = Flow(stack, client, count)
+        flow = Flow(stack, client, count, retries=fault.client_retries)
         await flow.register(fault.at)
         await flow.identify(fault.at)
         await flow.grant(fault.at)
         await flow.batch()
         await fault.reconcile(flow)
+        await fault.finish()
     snapshot, waited = await caught_up(stack)
     dead = {service: dlq for service, (_, dlq) in (await queue_depths(stack)).items()}
-    return Outcome(snapshot, fault, dead, waited)
+    return Outcome(snapshot, fault, dead, waited, requests_retried=flow.retried)
 
 
 @asynccontextmanager

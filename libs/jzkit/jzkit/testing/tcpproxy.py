@@ -16,6 +16,11 @@ class TcpProxy:
         self._pumps: set[asyncio.Task[None]] = set()
         self.port = 0
 
+    @property
+    def connections(self) -> int:
+        """Proxied connections alive now (each is a client side and an upstream side)."""
+        return len(self._writers) // 2
+
     async def start(self) -> int:
         """Listen on a free port (the same one again after ``close``); return it."""
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
