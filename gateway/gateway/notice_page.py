@@ -6,6 +6,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from jzkit.money import fen_to_yuan
+
 KIND_LABELS = {"entry": "识别纳入", "exit": "脱贫退出", "reentry": "返贫纳入"}
 NOTICE_LABELS = {"first": "第一次公示（村级）", "second": "第二次公示（乡镇）", "county": "县级公示"}
 STATE_LABELS = {"running": "公示中", "paused": "因异议暂停", "ended": "公示期满"}
@@ -25,7 +27,7 @@ def _day(value: str | None) -> str:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d} 元"
+    return f"{fen_to_yuan(fen, grouping=True)} 元"
 
 
 def _period(items: list[dict[str, Any]]) -> str:

@@ -61,6 +61,16 @@ class Flow:
         self.report = b""
         self.batch_id = ""
 
+    async def _attempt(
+        self, method: str, url: str, headers: dict[str, str], **kw: Any
+    ) -> httpx.Response | None:
+        """One try; None when the connection failed (the caller retries as for a 5xx)."""
+        try:
+            async with self.gate:
+                return await self.client.request(method, url, headers=headers, **kw)
+        except httpx.TransportError:
+            return None
+
     async def _call(self, method: str, url: str, who: str, **kw: Any) -> httpx.Response:
         headers = self.who[who] | kw.pop("headers", {})
         if not self.retries:
@@ -71,13 +81,9 @@ class Flow:
         # Bounded in count and time: a service that stays down fails the scenario.
         async with asyncio.timeout(WAIT_SECONDS):
             for _ in range(RETRY_ATTEMPTS):
-                try:
-                    async with self.gate:
-                        response = await self.client.request(method, url, headers=headers, **kw)
-                    if response.status_code < 500:
-                        return response
-                except httpx.TransportError:
-                    pass
+                response = await self._attempt(method, url, headers, **kw)
+                if response is not None and response.status_code < 500:
+                    return response
                 self.retried += 1
                 await asyncio.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError(f"{method} {url} still failing after {RETRY_ATTEMPTS} attempts")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from jzkit.errors import InvalidInput
+from jzkit.money import fen_to_yuan
+
+__all__ = ["decimal_fen", "fen_to_yuan", "parse_decimal", "round_half_up", "yuan_to_fen"]
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -15,13 +18,6 @@ def round_half_up(numerator: int, denominator: int) -> int:
     if 2 * remainder >= denominator:
         quotient += 1
     return quotient if numerator >= 0 else -quotient
-
-
-def fen_to_yuan(amount_fen: int) -> str:
-    """Fen as a decimal yuan string with exactly two decimals: 123456 → "1234.56"."""
-    sign = "-" if amount_fen < 0 else ""
-    yuan, fen = divmod(abs(amount_fen), 100)
-    return f"{sign}{yuan}.{fen:02d}"
 
 
 def yuan_to_fen(text: str, field: str) -> int:

@@ -35,23 +35,30 @@ ROOTS = {"CstmrPmtStsRpt": "pain.002", "BkToCstmrDbtCdtNtfctn": "camt.054"}
 
 def report_kind(xml: bytes) -> str:
     """``pain.002`` or ``camt.054``, by the element under ``Document``."""
+    kind = _root_kind(xml)
+    if kind is None:
+        raise InvalidInput(
+            "unknown-bank-report",
+            "expected a pain.002 status report or a camt.054 notification",
+            "应为 pain.002 状态报告或 camt.054 通知",
+            field="body",
+        )
+    return kind
+
+
+def _root_kind(xml: bytes) -> str | None:
+    """The report kind named by the first two elements; None for another document or malformed XML."""
+    parser = etree.iterparse(io.BytesIO(xml), events=("start",), resolve_entities=False, no_network=True)
     try:
-        for depth, (_event, element) in enumerate(
-            etree.iterparse(io.BytesIO(xml), events=("start",), resolve_entities=False, no_network=True)
-        ):
+        for depth, (_event, element) in enumerate(parser):
             name = etree.QName(element).localname
             if name in ROOTS:
                 return ROOTS[name]
             if depth >= 1:
-                break
-    except etree.XMLSyntaxError:
-        pass
-    raise InvalidInput(
-        "unknown-bank-report",
-        "expected a pain.002 status report or a camt.054 notification",
-        "应为 pain.002 状态报告或 camt.054 通知",
-        field="body",
-    )
+                return None
+    except etree.XMLSyntaxError:  # not XML at all: the same refusal as an unknown document
+        return None
+    return None
 
 
 async def apply_report(session: AsyncSession, ctx: Context, batch_id: str, xml: bytes) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from jzkit.auth import Principal
+from jzkit.money import fen_to_yuan
 from jzkit.pii import PiiCipher
 from registry.domain import labels
 from registry.domain.household import HouseholdDraft
@@ -25,7 +26,7 @@ from registry.domain.vocabulary import (
     SchoolLevel,
     Sex,
 )
-from registry.imports.cells import fen_to_yuan, yes_no_label
+from registry.imports.cells import yes_no_label
 from registry.imports.columns import COLUMNS, FLAG_KEYS
 
 StoredRow = Mapping[str, object]

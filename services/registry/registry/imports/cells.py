@@ -42,11 +42,6 @@ def yuan_to_fen(text: str) -> int:
         raise CellError("invalid-amount", "amount is not a number", "金额不是数字") from None
 
 
-def fen_to_yuan(fen: int) -> str:
-    """Integer fen as yuan with two decimals (``600050`` -> ``6000.50``)."""
-    return f"{Decimal(fen) / _FEN_PER_YUAN:.2f}"
-
-
 def yes_no(text: str) -> bool:
     """是/否 (or yes/no, true/false, 1/0); blank is 否."""
     value = text.strip().casefold()
