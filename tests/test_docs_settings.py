@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings
 
 from gateway.settings import GatewaySettings
 from jingzhun.catalog import SERVICES
+from jzkit.failpoints import FailpointSettings
 from jzkit.oidc import OidcSettings
 from jzkit.settings import CommonSettings
 
@@ -20,7 +21,7 @@ def env_names(cls: type[BaseSettings]) -> list[str]:
 
 
 def test_every_setting_is_in_the_readme() -> None:
-    classes: list[type[BaseSettings]] = [CommonSettings, GatewaySettings, OidcSettings]
+    classes: list[type[BaseSettings]] = [CommonSettings, GatewaySettings, OidcSettings, FailpointSettings]
     classes += [type(spec.settings()) for spec in SERVICES.values()]
     missing = [name for cls in classes for name in env_names(cls) if f"`{name}`" not in README]
     assert missing == []

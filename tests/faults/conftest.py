@@ -62,20 +62,41 @@ def fresh_stack(pg_admin_url: str, amqp_url: str, tmp_path: Path) -> Iterator[St
 
 
 @pytest.fixture
-def funds_db_proxy(pg_admin_url: str) -> Iterator[ProxyThread]:
+def db_proxy(pg_admin_url: str) -> Iterator[ProxyThread]:
     """A cuttable proxy in front of the shared PostgreSQL (which itself is never stopped)."""
     with ProxyThread(pg_admin_url) as proxy:
         yield proxy
 
 
 @pytest.fixture
-def stack_via_funds_db_proxy(
-    pg_admin_url: str, amqp_url: str, funds_db_proxy: ProxyThread, tmp_path: Path
+def stack_via_db_proxy(
+    pg_admin_url: str, amqp_url: str, db_proxy: ProxyThread, tmp_path: Path
 ) -> Iterator[Stack]:
-    """A stack whose funds API, relay and consumer reach their database through the proxy."""
+    """A stack whose every process reaches its database through the proxy (the harness goes direct)."""
 
     def route(stack: Stack) -> None:
-        stack.env["JZ_FUNDS_DATABASE_URL"] = funds_db_proxy.via(stack.database_url("funds"))
+        for service in stack.services:
+            stack.env[f"JZ_{service.upper()}_DATABASE_URL"] = db_proxy.via(stack.database_url(service))
+
+    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack", route) as stack:
+        yield stack
+
+
+@pytest.fixture
+def broker_proxy(amqp_url: str) -> Iterator[ProxyThread]:
+    """A cuttable proxy in front of RabbitMQ."""
+    with ProxyThread(amqp_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def stack_via_broker_proxy(
+    pg_admin_url: str, amqp_url: str, broker_proxy: ProxyThread, tmp_path: Path
+) -> Iterator[Stack]:
+    """A stack whose relays and consumers reach RabbitMQ through the proxy (the harness goes direct)."""
+
+    def route(stack: Stack) -> None:
+        stack.env["JZ_BROKER_URL"] = broker_proxy.via(amqp_url)
 
     with running_stack(pg_admin_url, amqp_url, tmp_path / "stack", route) as stack:
         yield stack

@@ -17,7 +17,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from jzkit.testing.stack import Stack
 from tests.faults.flow import Flow
-from tests.faults.snapshot import Snapshot, caught_up, queue_depths
+from tests.faults.snapshot import Snapshot, caught_up, duplicates_skipped, queue_depths
 
 DEFAULT_HOUSEHOLDS = 40
 COPY_HEADER = "x-faults-copy"
@@ -54,18 +54,6 @@ class Fault:
         """Post the bank's report (a fault may interfere)."""
         posted = await flow.post_report()
         assert posted.status_code == 200, posted.text
-
-
-@dataclass
-class KillAndRestart(Fault):
-    """kill -9 one stack process and start it again after ``down`` seconds."""
-
-    process: str = ""
-    down: float = 1.0
-
-    async def inject(self, flow: Flow) -> None:
-        """SIGKILL, wait, restart, wait until ready."""
-        await asyncio.to_thread(kill_and_restart, self, flow.stack, self.process, self.down)
 
 
 def kill_and_restart(fault: Fault, stack: Stack, name: str, down: float) -> None:
@@ -109,6 +97,8 @@ class Outcome:
     catch_up_seconds: float
     copies_sent: int = 0
     requests_retried: int = 0
+    # Redeliveries the inboxes skipped: a kill between commit and ack, or a republish, must show here.
+    duplicates_skipped: int = 0
 
     def report(self, name: str, baseline: Snapshot | None) -> str:
         """The printed figures of the run."""
@@ -117,7 +107,7 @@ class Outcome:
             f"[faults:{name}] households={sum(self.snapshot.households.values())} "
             f"events sent={self.snapshot.events_sent} audit entries={self.snapshot.audit_size} "
             f"(+{self.snapshot.audit_requests} request logs) copies re-published={self.copies_sent} "
-            f"client retries={self.requests_retried} "
+            f"client retries={self.requests_retried} redeliveries skipped={self.duplicates_skipped} "
             f"faults injected={self.fault.injected or ['none']} final discrepancies={len(diff)} {diff} "
             f"payments made twice={self.snapshot.paid_twice} dead-lettered={self.dead_letters} "
             f"ledger problems={self.snapshot.ledger_problems} "
@@ -144,7 +134,14 @@ async def run(stack: Stack, fault: Fault, count: int) -> Outcome:
         await fault.finish()
     snapshot, waited = await caught_up(stack)
     dead = {service: dlq for service, (_, dlq) in (await queue_depths(stack)).items()}
-    return Outcome(snapshot, fault, dead, waited, requests_retried=flow.retried)
+    return Outcome(
+        snapshot,
+        fault,
+        dead,
+        waited,
+        requests_retried=flow.retried,
+        duplicates_skipped=await duplicates_skipped(stack),
+    )
 
 
 @asynccontextmanager

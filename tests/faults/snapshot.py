@@ -11,19 +11,22 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from funds.service.ledger import invariant_problems
 from jzkit.messaging.rabbit import dead_letter_queue
-from jzkit.testing.stack import Stack
+from jzkit.testing.stack import Stack, consumer_name
 
 PUBLISHERS = ("registry", "identification", "funds")
 CONSUMERS = ("registry", "identification", "funds", "audit")
 CATCH_UP_SECONDS = 60.0
+RABBITMQCTL_SECONDS = 30.0
 # Every HTTP request is logged as ``<service>.request.handled``: how often a client polled (404, 409
 # notice-running) depends on timing, so those entries are counted apart and not compared.
 REQUEST_LOG = "%.request.handled"
 NOT_REQUEST = f"type NOT LIKE '{REQUEST_LOG}'"
+_DUPLICATES = re.compile(r"^jz_events_duplicate_total\{[^}]*\} (\S+)$", re.MULTILINE)
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -144,7 +147,30 @@ async def _pending(stack: Stack) -> int:
         rows = await _rows(_url(stack, service), "SELECT count(*) FROM outbox WHERE published_at IS NULL")
         waiting += int(rows[0][0])
     depths = await queue_depths(stack)
-    return waiting + sum(ready for ready, _ in depths.values())
+    return waiting + sum(ready for ready, _ in depths.values()) + await unacknowledged(stack)
+
+
+async def unacknowledged(stack: Stack) -> int:
+    """Messages delivered to this stack's consumers and not yet acked (AMQP itself does not tell)."""
+    listing = await asyncio.create_subprocess_exec(
+        "rabbitmqctl",
+        "list_queues",
+        "--quiet",
+        "--no-table-headers",
+        "name",
+        "messages_unacknowledged",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(RABBITMQCTL_SECONDS):
+        out, err = await listing.communicate()
+    assert listing.returncode == 0, err.decode(errors="replace")
+    total = 0
+    for line in out.decode().splitlines():
+        name, _, count = line.rpartition("\t")
+        if name.startswith(f"{stack.queue_prefix}."):
+            total += int(count)
+    return total
 
 
 async def queue_depths(stack: Stack) -> dict[str, tuple[int, int]]:
@@ -176,3 +202,14 @@ async def caught_up(stack: Stack) -> tuple[Snapshot, float]:
                     return current, time.monotonic() - started
                 previous = current
             await asyncio.sleep(1.0)
+
+
+async def duplicates_skipped(stack: Stack) -> int:
+    """Redelivered events the consumers' inboxes recognised and skipped (live counters of each process)."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        for service in CONSUMERS:
+            port = stack.metrics_ports[consumer_name(service)]
+            page = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            total += sum(float(value) for value in _DUPLICATES.findall(page))
+    return int(total)

@@ -12,11 +12,12 @@ import asyncio
 
 import pytest
 
+from jzkit import failpoints
 from jzkit.testing.stack import Stack, consumer_name, relay_name
+from tests.faults.failpoint import KillAtFailpoint
 from tests.faults.outage import Outage, ProxyThread
 from tests.faults.scenario import (
     Fault,
-    KillAndRestart,
     KillFundsWhileReconciling,
     Outcome,
     discrepancies,
@@ -48,14 +49,26 @@ def test_the_baseline_pays_every_household_once(baseline: Snapshot) -> None:
     assert baseline.ledger_problems == []
 
 
-def test_a_consumer_killed_mid_flow_applies_nothing_twice(fresh_stack: Stack, baseline: Snapshot) -> None:
-    fault = KillAndRestart(phase="identifying", process=consumer_name("funds"))
-    _check("kill -9 funds consumer", asyncio.run(run(fresh_stack, fault, households())), baseline)
+def test_a_consumer_killed_after_commit_before_ack_applies_nothing_twice(
+    fresh_stack: Stack, baseline: Snapshot
+) -> None:
+    fault = KillAtFailpoint(
+        phase="identifying", process=consumer_name("funds"), point=failpoints.CONSUMER_COMMITTED, nth=2
+    )
+    outcome = asyncio.run(run(fresh_stack, fault, households()))
+    _check("kill -9 funds consumer after commit, before ack", outcome, baseline)
+    assert outcome.duplicates_skipped > 0, "the committed, unacked batch was not redelivered"
 
 
-def test_a_relay_killed_mid_stream_loses_nothing(fresh_stack: Stack, baseline: Snapshot) -> None:
-    fault = KillAndRestart(phase="registering", process=relay_name("registry"), down=0.2)
-    _check("kill -9 registry relay", asyncio.run(run(fresh_stack, fault, households())), baseline)
+def test_a_relay_killed_after_publish_before_marking_sent_loses_nothing(
+    fresh_stack: Stack, baseline: Snapshot
+) -> None:
+    fault = KillAtFailpoint(
+        phase="registering", process=relay_name("registry"), point=failpoints.RELAY_PUBLISHED, nth=1
+    )
+    outcome = asyncio.run(run(fresh_stack, fault, households()))
+    _check("kill -9 registry relay after publish, before marking sent", outcome, baseline)
+    assert outcome.duplicates_skipped > 0, "the published, unmarked rows were not published again"
 
 
 def test_every_event_delivered_twice_out_of_order_is_harmless(fresh_stack: Stack, baseline: Snapshot) -> None:
@@ -79,19 +92,30 @@ def test_funds_killed_while_reconciling_pays_once(fresh_stack: Stack, baseline: 
     _check("kill -9 funds during bank report", asyncio.run(run(fresh_stack, fault, households())), baseline)
 
 
-def test_the_funds_database_cut_during_writes_half_writes_nothing(
-    stack_via_funds_db_proxy: Stack, funds_db_proxy: ProxyThread, baseline: Snapshot
+def test_postgresql_gone_during_writes_half_writes_nothing(
+    stack_via_db_proxy: Stack, db_proxy: ProxyThread, baseline: Snapshot
 ) -> None:
-    # A moment into the second half of the grants, so requests are in flight when the connections drop.
+    # Every process's connections dropped and refused for 5 s, as a PostgreSQL restart does to them,
+    # a moment into the second half of the cases, so API writes and consumer commits are in flight.
     fault = Outage(
-        phase="granting",
-        proxy=funds_db_proxy,
-        what="funds database connections",
-        down=3.0,
+        phase="identifying",
+        proxy=db_proxy,
+        what="PostgreSQL connections of every process",
+        down=5.0,
         delay=0.3,
         client_retries=True,
     )
-    outcome = asyncio.run(run(stack_via_funds_db_proxy, fault, households()))
-    _check("funds PostgreSQL cut 3 s", outcome, baseline)
-    assert funds_db_proxy.cuts == 1 and funds_db_proxy.aborted[0] > 0
+    outcome = asyncio.run(run(stack_via_db_proxy, fault, households()))
+    _check("PostgreSQL gone 5 s", outcome, baseline)
+    assert db_proxy.cuts == 1 and db_proxy.aborted[0] > 0
     assert outcome.requests_retried > 0, "no request met the outage"
+
+
+def test_rabbitmq_gone_for_ten_seconds_loses_nothing(
+    stack_via_broker_proxy: Stack, broker_proxy: ProxyThread, baseline: Snapshot
+) -> None:
+    # The API keeps answering (events wait in the outboxes); relays and consumers reconnect.
+    fault = Outage(phase="identifying", proxy=broker_proxy, what="RabbitMQ connections", down=10.0, delay=0.3)
+    outcome = asyncio.run(run(stack_via_broker_proxy, fault, households()))
+    _check("RabbitMQ gone 10 s", outcome, baseline)
+    assert broker_proxy.cuts == 1 and broker_proxy.aborted[0] > 0

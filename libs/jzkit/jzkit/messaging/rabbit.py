@@ -20,7 +20,7 @@ from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 from pamqp.commands import Basic
 from pydantic import ValidationError
 
-from jzkit import metrics
+from jzkit import failpoints, metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.messaging.acks import UnsettledDeliveries
 from jzkit.messaging.inbox import InboxConsumer
@@ -270,6 +270,7 @@ class RabbitConsumer:
         except Exception as exc:  # any handler failure is retried by the broker, then dead-lettered
             await self._retry_later(message, event, exc)
             return
+        failpoints.reached(failpoints.CONSUMER_COMMITTED)
         await self._settle(message.ack(), message)
 
     async def _retry_later(self, message: AbstractIncomingMessage, event: CloudEvent, exc: Exception) -> None:
@@ -340,6 +341,7 @@ class RabbitConsumer:
             )
             await self._apply_one_by_one(batch)
             return
+        failpoints.reached(failpoints.CONSUMER_COMMITTED)
         # One frame for the batch when a multiple-ack settles exactly these messages, else one each.
         last = self._unsettled.covering([item.message for item in batch])
         if last is not None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 
-from jzkit import metrics
+from jzkit import failpoints, metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, is_postgres, unit_of_work
 from jzkit.messaging.bus import Publisher
@@ -61,6 +61,8 @@ class OutboxRelay:
                 return 0
             # Confirms are awaited concurrently: the broker pipelines them, order is kept per channel.
             results = await asyncio.gather(*(self._publish_row(r) for r in rows), return_exceptions=True)
+            if not all(isinstance(r, BaseException) for r in results):
+                failpoints.reached(failpoints.RELAY_PUBLISHED)
             now = datetime.now(UTC)
             sent = 0
             for row, result in zip(rows, results, strict=True):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -260,11 +260,16 @@ class Stack:
         if result.returncode != 0:
             raise ProcessFailed(f"migrate failed ({result.returncode}):\n{result.stderr[-LOG_TAIL_BYTES:]}")
 
-    def start(self, *names: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-        """Start the named processes (all when none named) and wait until each is ready."""
+    def start(
+        self, *names: str, timeout: float = READY_TIMEOUT_SECONDS, env: Mapping[str, str] | None = None
+    ) -> None:
+        """Start the named processes (all when none named) and wait until each is ready.
+
+        ``env`` adds to the stack's environment for these processes only (a faults scenario arms one).
+        """
         chosen = list(names or self.processes)
         for name in chosen:
-            self.processes[name].start(self.env)
+            self.processes[name].start({**self.env, **(env or {})})
         self.wait_ready(chosen, timeout)
 
     def stop(self, name: str, *, kill: bool = False) -> int | None:
