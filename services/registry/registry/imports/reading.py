@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Generator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from openpyxl import load_workbook
 
@@ -22,12 +22,23 @@ from registry.imports.cells import yes_no_label
 FileFormat = Literal["csv", "xlsx"]
 # Chinese spreadsheets save CSV as UTF-8 (often with a BOM) or GBK; GB18030 is GBK's superset.
 ENCODINGS = ("utf-8-sig", "gb18030")
+# Excel's "Unicode Text" and some exports are UTF-16 (with a byte-order mark): named, not guessed at.
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BLOCK = 1 << 20
 _DELIMITERS = (",", "\t", ";")
+# A household row is a few hundred characters; a longer line is not a row (it would be read whole).
+MAX_LINE_CHARS = 1 << 20
 MAX_ZIP_MEMBERS = 10_000
 # Worksheet XML compresses well, but not a thousandfold; a zip bomb does.
 MAX_COMPRESSION_RATIO = 200
 _RATIO_CHECK_ABOVE_BYTES = 10 * _BLOCK
+# Only worksheets are streamed; every other part (shared strings above all) is loaded whole, at about
+# three bytes of memory per byte of XML. 32 MiB of shared strings is some 380,000 members.
+MAX_WHOLE_PART_BYTES = 32 * _BLOCK
+# Excel's own limits: a sheet claiming more is hostile, and reading past them would never end.
+EXCEL_MAX_ROWS = 1_048_576
+# Columns read per row: the template has 25; cells further right are never household data.
+MAX_COLUMNS = 256
 
 
 def refuse(code: str, en: str, zh: str) -> InvalidInput:
@@ -37,6 +48,13 @@ def refuse(code: str, en: str, zh: str) -> InvalidInput:
 
 def detect_encoding(path: Path) -> str:
     """The first of UTF-8 (BOM optional) and GB18030 that decodes the whole file, read in blocks."""
+    with path.open("rb") as raw:
+        if raw.read(2) in _UTF16_BOMS:
+            raise refuse(
+                "undecodable-file",
+                "the CSV is UTF-16 text: save it as CSV UTF-8 (or GBK)",
+                "CSV 文件是 UTF-16 编码，请另存为 UTF-8（或 GBK）编码的 CSV",
+            )
     for encoding in ENCODINGS:
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -68,6 +86,15 @@ def check_xlsx_archive(path: Path, max_uncompressed_bytes: int) -> None:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS or "xl/workbook.xml" not in {m.filename for m in members}:
             raise refuse("not-xlsx", "the file is not a valid XLSX workbook", "文件不是有效的 XLSX 工作簿")
+        for m in members:
+            if m.file_size > MAX_WHOLE_PART_BYTES and not m.filename.startswith("xl/worksheets/"):
+                raise refuse(
+                    "xlsx-too-large-uncompressed",
+                    f"the workbook part {m.filename} would unpack to {m.file_size} bytes (limit "
+                    f"{MAX_WHOLE_PART_BYTES}); save a file this large as CSV UTF-8",
+                    f"工作簿的 {m.filename} 解压后为 {m.file_size} 字节，超过上限 {MAX_WHOLE_PART_BYTES}；"
+                    "如此大的文件请另存为 UTF-8 编码的 CSV",
+                )
         # Declared sizes bind: zipfile stops reading a member at its declared size and checks its CRC.
         total = sum(m.file_size for m in members)
         bomb = any(
@@ -87,12 +114,41 @@ def _delimiter(first_line: str) -> str:
     return max(_DELIMITERS, key=first_line.count)
 
 
+def _line_too_long(number: int) -> InvalidInput:
+    return refuse(
+        "unreadable-csv",
+        f"line {number} is longer than {MAX_LINE_CHARS} characters: not a CSV row",
+        f"第 {number} 行超过 {MAX_LINE_CHARS} 个字符，不是 CSV 数据行",
+    )
+
+
+def _lines(text: TextIO) -> Generator[str]:
+    """The file's lines, refusing one longer than any row (read in bounded pieces, never whole)."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise _line_too_long(number)
+        yield line
+
+
 def iter_csv(path: Path, encoding: str) -> Generator[list[str]]:
     """CSV rows (comma, tab or semicolon separated, chosen from the header line)."""
     with path.open(encoding=encoding, newline="") as text:
-        delimiter = _delimiter(text.readline())
+        first = text.readline(MAX_LINE_CHARS + 1)
+        if len(first) > MAX_LINE_CHARS:
+            raise _line_too_long(1)
+        delimiter = _delimiter(first)
         text.seek(0)
-        yield from csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(_lines(text), delimiter=delimiter)
+        try:
+            yield from reader
+        except csv.Error as exc:  # an over-long cell, a NUL: the module's message quotes no cell
+            raise refuse(
+                "unreadable-csv",
+                f"the CSV cannot be read at line {reader.line_num}: {exc}",
+                f"CSV 文件第 {reader.line_num} 行无法读取：{exc}",
+            ) from None
 
 
 def _number_text(value: float) -> str:
@@ -123,12 +179,30 @@ def cell_text(value: object) -> str:
 
 
 def iter_xlsx(path: Path) -> Generator[list[str]]:
-    """Rows of the first worksheet, streamed (openpyxl read-only mode, cached values not formulas)."""
+    """Rows of the first worksheet, streamed (openpyxl read-only mode, cached values not formulas).
+
+    The sheet's own ``<dimension>`` is not believed: a 2 KB file may claim 16,384 x 1,048,576
+    cells, and every row would be padded to that width. Rows are padded to the header row's width
+    instead (at most :data:`MAX_COLUMNS` cells are read); rows a sheet leaves out come back blank,
+    up to Excel's row limit.
+    """
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [cell_text(v) for v in row]
+        sheet.reset_dimensions()
+        width = 0
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > EXCEL_MAX_ROWS:
+                raise refuse(
+                    "xlsx-too-many-rows",
+                    f"the worksheet has more than {EXCEL_MAX_ROWS} rows",
+                    f"工作表超过 {EXCEL_MAX_ROWS} 行",
+                )
+            cells = [cell_text(v) for v in row[:MAX_COLUMNS]]
+            width = width or len(cells)
+            if len(cells) < width:
+                cells += [""] * (width - len(cells))
+            yield cells
     finally:
         workbook.close()
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from jzkit import divisions, metrics
 from jzkit.auth import Principal, Role
 from jzkit.db import unit_of_work
+from jzkit.errors import DomainError
 from jzkit.runtime import ServiceRuntime
 from registry import import_repository as repo
 from registry.domain.household import Limits
@@ -185,15 +186,18 @@ class ImportRunner:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._requeue(job_id))
             raise
+        except DomainError as exc:
+            # The file breaks a rule only a full read finds (a line no row can be, too many rows): its
+            # owner gets the reason. The scan reads the whole file before the first chunk is written.
+            log.info("import job %s refused its file: %s", job_id, exc.code)
+            await self._finish(job, "failed", exc.code, exc.message_en)
         except Exception as exc:  # recorded on the job, which is what its owner reads
             log.exception("import job %s failed", job_id)
             # Only the error's type: driver messages may quote row values (names) to any job reader.
             message = f"the import stopped on an internal error ({type(exc).__name__}); see the service log"
             await self._finish(job, "failed", "import-failed", message)
-            discard(path)
-            discard(spool)
-            return
-        await self._finish(job, "succeeded", None, None)
+        else:
+            await self._finish(job, "succeeded", None, None)
         discard(path)
         discard(spool)
 
