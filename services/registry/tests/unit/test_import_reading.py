@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,15 @@ from openpyxl import Workbook
 
 from jzkit.errors import InvalidInput
 from registry.imports.columns import LABELS, read_header
-from registry.imports.reading import cell_text, check_xlsx_archive, detect_encoding, iter_csv, iter_rows
+from registry.imports.reading import (
+    MAX_LINE_CHARS,
+    MAX_WHOLE_PART_BYTES,
+    cell_text,
+    check_xlsx_archive,
+    detect_encoding,
+    iter_csv,
+    iter_rows,
+)
 
 TEXT = "户编号,姓名\nH1,王大山\n"
 
@@ -158,3 +168,46 @@ def test_a_column_given_twice_is_refused() -> None:
     with pytest.raises(InvalidInput) as err:
         read_header([*LABELS, "姓名"])
     assert err.value.code == "duplicate-column"
+
+
+def test_utf16_text_is_named_not_called_binary(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as err:
+        detect_encoding(_write(tmp_path, TEXT.encode("utf-16")))
+    assert err.value.code == "undecodable-file" and "UTF-16" in err.value.message_en
+
+
+def test_a_line_longer_than_any_row_is_refused_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, (TEXT + "H2," + "x" * MAX_LINE_CHARS + "\n").encode())
+    with pytest.raises(InvalidInput) as err:
+        list(iter_csv(path, "utf-8-sig"))
+    assert err.value.code == "unreadable-csv" and "line 3" in err.value.message_en
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_not_an_internal_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, (TEXT + 'H2,"' + "x" * (csv.field_size_limit() + 1) + '"\n').encode())
+    with pytest.raises(InvalidInput) as err:
+        list(iter_csv(path, "utf-8-sig"))
+    assert err.value.code == "unreadable-csv"
+
+
+def test_shared_strings_that_would_unpack_too_large_are_refused(tmp_path: Path) -> None:
+    # Compresses ~1000:1 below the ratio check's threshold, yet openpyxl would load it whole.
+    strings = b"<sst>" + b"a" * (MAX_WHOLE_PART_BYTES + 1) + b"</sst>"
+    path = _zip(tmp_path, {"xl/workbook.xml": b"<workbook/>", "xl/sharedStrings.xml": strings})
+    with pytest.raises(InvalidInput) as err:
+        check_xlsx_archive(path, max_uncompressed_bytes=1 << 40)
+    assert err.value.code == "xlsx-too-large-uncompressed" and "sharedStrings" in err.value.message_en
+
+
+def test_a_sheet_claiming_a_huge_dimension_is_read_at_the_header_width(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.append(["户编号", "姓名"])
+    book.active.append(["H1"])
+    path = tmp_path / "claims.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', parts[sheet])
+    rows = list(iter_rows(_zip(tmp_path, parts, "claims2.xlsx"), "xlsx", "utf-8-sig"))
+    assert rows == [["户编号", "姓名"], ["H1", ""]]
