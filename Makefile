@@ -8,7 +8,7 @@ SRC_ROOTS := libs/jzkit services/registry services/identification services/funds
 PTH    := $(VENV)/lib/python3.11/site-packages/jingzhun-src.pth
 JZ     := $(PY) -m jingzhun
 
-.PHONY: run test test-unit lint stack stack-down bench migrate seed clean venv
+.PHONY: run test test-unit lint stack stack-down bench soak migrate seed clean venv
 
 venv: $(STAMP) $(PTH)
 
@@ -50,6 +50,9 @@ seed: venv
 
 bench: venv  ## benchmarks on PostgreSQL + RabbitMQ; ratios against baselines in the same run
 	$(PY) -m bench
+
+soak: venv  ## bounded soak of the whole stack: 10 minutes at a fixed rate; SOAK_ARGS="--seconds 60 --rate 40"
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache

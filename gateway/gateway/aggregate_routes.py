@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from gateway import board, notice_page
 from gateway.dossier import Dossier
 from gateway.proxy import Upstream
+from jzkit import divisions
 from jzkit.auth import Principal
+from jzkit.errors import InvalidInput
+from jzkit.openapi_doc import BEARER
 
 router = APIRouter(prefix="/api/v1")
 DivisionCode = Annotated[str, Query(pattern=r"^[0-9]{12}$", description="12-digit division code")]
 
 
-async def caller(request: Request) -> Principal:
-    """The verified caller, within its rate limit."""
+async def caller(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> Principal:
+    """The verified caller, within its rate limit (``_scheme`` documents the bearer token)."""
     principal: Principal = await request.app.state.edge.authenticate(request)
     return principal
 
@@ -26,6 +33,16 @@ async def caller(request: Request) -> Principal:
 async def public_caller(request: Request) -> None:
     """Anyone, within the per-address rate limit."""
     request.app.state.edge.limit_public(request)
+
+
+def _require_division(code: str, field: str) -> None:
+    """422 naming ``field`` for 12 digits that name no division (the services would refuse it upstream)."""
+    try:
+        divisions.level(code)
+    except ValueError:
+        raise InvalidInput(
+            "invalid-division-code", "division names no division", "区划代码无效", field
+        ) from None
 
 
 def _upstreams(request: Request) -> dict[str, Upstream]:
@@ -49,6 +66,7 @@ async def household_dossier(
 @router.get("/public/board", tags=["public"], dependencies=[Depends(public_caller)])
 async def public_board(request: Request, division: DivisionCode) -> dict[str, Any]:
     """The notice board by village: households under notice (masked) and fund use; no authentication."""
+    _require_division(division, "division")
     return await board.board(_upstreams(request), division)
 
 
@@ -62,6 +80,7 @@ async def village_notice_page(
     request: Request, code: Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 ) -> HTMLResponse:
     """The printable notice of one village (zh-CN): title, period, the households, fund use, how to object."""
+    _require_division(code, "code")
     village_items, fund_lines = await board.village(_upstreams(request), code)
     html = notice_page.render(code, village_items, fund_lines, datetime.now(UTC))
     return HTMLResponse(html, headers={"Cache-Control": "public, max-age=60"})

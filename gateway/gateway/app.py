@@ -20,7 +20,7 @@ from gateway.proxy import Upstream, forward
 from gateway.routing import ROUTES, upstream_for
 from gateway.settings import GatewaySettings, get_settings
 from gateway.upstream_transport import LeanTransport
-from jzkit import web
+from jzkit import openapi_doc, web
 from jzkit.errors import NotFound
 from jzkit.oidc import CachedVerifier, TokenVerifier, default_verifier
 from jzkit.settings import CommonSettings, get_common_settings, refuse_dev_secrets_outside_embedded
@@ -116,7 +116,7 @@ def create_app(
 
     @app.get("/openapi.json", include_in_schema=False)
     async def merged_openapi() -> JSONResponse:
-        own = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        own = openapi_doc.document(get_openapi(title=app.title, version=app.version, routes=app.routes))
         docs = await openapi.fetch(app.state.clients)
         return JSONResponse(openapi.merge(own, docs))
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 
 from jzkit.auth import Role, issue_token
 from jzkit.errors import NotFound, Unauthorized
+from jzkit.openapi_doc import problem
 from jzkit.settings import CommonSettings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -33,7 +34,13 @@ def demo_users() -> list[DemoUser]:
     return [DemoUser(u["username"], Role(u["role"]), u["jurisdiction"], u["label"]) for u in raw]
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    responses={
+        401: problem(401, "Unknown user or wrong password"),
+        404: problem(404, "Outside embedded mode: tokens come from the identity provider"),
+    },
+)
 async def token(
     request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
 ) -> dict[str, str | int]:

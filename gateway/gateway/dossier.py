@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -72,15 +73,17 @@ class Dossier:
 
     async def build(self, household_id: str) -> dict[str, Any]:
         """The dossier, or the registry's refusal (404 for a household the caller may not see)."""
-        household = asyncio.create_task(self._get("registry", f"/api/v1/households/{household_id}"))
+        # The id goes into upstream paths encoded: a control character or "/" in it stays one segment.
+        segment = quote(household_id, safe="")
+        household = asyncio.create_task(self._get("registry", f"/api/v1/households/{segment}"))
         parts: dict[str, asyncio.Task[Any]] = {
             "assessment": asyncio.create_task(
-                self._get("identification", f"/api/v1/households/{household_id}/assessment")
+                self._get("identification", f"/api/v1/households/{segment}/assessment")
             ),
             "cases": asyncio.create_task(
                 self._get("identification", "/api/v1/cases", {"household_id": household_id})
             ),
-            "roster": asyncio.create_task(self._get("funds", f"/api/v1/roster/{household_id}")),
+            "roster": asyncio.create_task(self._get("funds", f"/api/v1/roster/{segment}")),
             "grants": asyncio.create_task(self._grants(household_id)),
             "payments": asyncio.create_task(self._payments(household_id)),
             "audit": asyncio.create_task(

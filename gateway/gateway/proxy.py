@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import quote_from_bytes
 
 import httpx
 from fastapi import Request
@@ -137,12 +138,7 @@ async def forward(request: Request, upstream: Upstream) -> Response:
         if length is not None:
             headers.append((b"content-length", str(length).encode()))
     client = upstream.client
-    outgoing = client.build_request(
-        request.method,
-        httpx.URL(path=request.url.path, query=request.scope["query_string"] or None),
-        headers=headers,
-        content=content,
-    )
+    outgoing = client.build_request(request.method, _target(request), headers=headers, content=content)
     response = await _send(upstream, outgoing, retryable)
     metrics.UPSTREAM_RESPONSES.labels(upstream.name, f"{response.status_code // 100}xx").inc()
     if response.status_code >= 500:
@@ -165,6 +161,25 @@ async def forward(request: Request, upstream: Upstream) -> Response:
     streamed = StreamingResponse(_relay(upstream, response), status_code=response.status_code)
     streamed.raw_headers = kept
     return streamed
+
+
+# RFC 3986 reserved characters and "%": kept as they are in a request target.
+_URL_SAFE = "%:/@!$&'()*+,;="
+
+
+def _target(request: Request) -> httpx.URL:
+    """The path and query exactly as the client sent them (still percent-encoded).
+
+    Rebuilding the URL from the decoded path would fail on an encoded control character (a 500)
+    and would turn an encoded ``/`` or ``?`` into a different route upstream.
+    """
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    query: bytes = request.scope["query_string"]
+    # Bytes a lenient parser let through unencoded (non-ASCII, controls) are encoded, escapes kept.
+    target = quote_from_bytes(raw_path, safe=_URL_SAFE)
+    if query:
+        target += "?" + quote_from_bytes(query, safe=_URL_SAFE + "?")
+    return httpx.URL(raw_path=target.encode("ascii"))
 
 
 async def _relay(upstream: Upstream, response: httpx.Response) -> AsyncIterator[bytes]:

@@ -88,7 +88,8 @@ ROUTE_ROLES: dict[tuple[str, str], Rule] = {
     # funds
     ("POST", "/api/v1/programs"): Rule(FUND_MANAGERS),
     ("GET", "/api/v1/programs"): Rule(ANY, "list"),
-    ("GET", "/api/v1/programs/{program_id}"): Rule(ANY, "object"),
+    # A program is data of the whole province (no division of its own): readable by every role.
+    ("GET", "/api/v1/programs/{program_id}"): Rule(ANY),
     ("POST", "/api/v1/budgets"): Rule(FUND_MANAGERS, "object"),
     ("GET", "/api/v1/budgets"): Rule(ANY, "list"),
     ("GET", "/api/v1/budgets/{budget_id}"): Rule(ANY, "object"),

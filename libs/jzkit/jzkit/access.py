@@ -67,7 +67,7 @@ class WriteRecorder:
         data = self.contract(
             method=scope["method"],
             route=route,
-            path=scope["path"],
+            path=scope["path"].replace("\x00", "\ufffd"),  # a NUL refused by NulGuard: jsonb holds none
             target_id=target_id,
             status=status,
             request_id=request_id_var.get() or "",

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jzkit.auth import Principal, bearer_token
 from jzkit.db import unit_of_work
 from jzkit.logs import actor_var
 from jzkit.oidc import TokenVerifier, default_verifier
+from jzkit.openapi_doc import BEARER
 from jzkit.runtime import ServiceRuntime
 
 
@@ -33,7 +35,10 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 # async: plain functions would each cost a thread-pool hop per request.
 async def get_principal(
-    request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    runtime: RuntimeDep,
+    # Documents the bearer scheme (OpenAPI ``security``); the header is parsed by bearer_token below.
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> Principal:
     """The verified caller (every service checks the token itself, not only the gateway).
 
@@ -42,7 +47,7 @@ async def get_principal(
     """
     verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
     verifier = verifier or default_verifier(runtime.common)
-    principal = await verifier.verify(bearer_token(authorization))
+    principal = await verifier.verify(bearer_token(request.headers.get("authorization")))
     actor_var.set(principal.subject)
     # For the write recorder, which sees the request again once it is answered.
     request.state.principal = principal

@@ -14,12 +14,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jzkit import metrics
+from jzkit import metrics, openapi_doc
 from jzkit.access import WriteRecorder
 from jzkit.contracts.requests import REQUEST_HANDLED
 from jzkit.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, DomainError, problem_body
 from jzkit.ids import new_id
 from jzkit.logs import actor_var, request_id_var
+from jzkit.nul_guard import NulGuard
 
 log = logging.getLogger(__name__)
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -176,16 +177,23 @@ class RequestContextMiddleware:
             actor_var.reset(actor_token)
 
 
-def install(app: FastAPI, service: str, readiness: dict[str, ReadinessCheck]) -> None:
+def install(
+    app: FastAPI, service: str, readiness: dict[str, ReadinessCheck], *, refuse_nul: bool = False
+) -> None:
     """Add middleware, error handlers, ``/healthz``, ``/readyz`` and ``/metrics`` to ``app``.
 
-    A service with write routes (``REQUEST_HANDLED``) also records each write request it answers.
+    A service with write routes (``REQUEST_HANDLED``) also records each write request it answers;
+    ``refuse_nul`` (services: PostgreSQL text holds no NUL) refuses one inside the recorder, so the
+    refusal is recorded too.
     """
+    if refuse_nul:
+        app.add_middleware(NulGuard)
     contract = REQUEST_HANDLED.get(service)
     if contract is not None:
         # Added first, so it runs inside the request-context middleware (the request id is set).
         app.add_middleware(WriteRecorder, service=service, contract=contract)
     app.add_middleware(RequestContextMiddleware, service=service)
+    openapi_doc.install(app)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -221,4 +229,4 @@ def install_service(app: FastAPI, service: str) -> None:
     async def database_ready() -> None:
         await app.state.runtime.check_database()
 
-    install(app, service, {"database": database_ready})
+    install(app, service, {"database": database_ready}, refuse_nul=True)

@@ -18,6 +18,7 @@ from audit.domain.entry import parse_entry
 from audit.repository import EntryFilter
 from jzkit.db import SessionFactory
 from jzkit.errors import InvalidInput
+from jzkit.openapi_doc import file_response
 from jzkit.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -140,7 +141,11 @@ async def _export_lines(
         yield chunk.encode("utf-8")
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses=file_response("application/x-ndjson", "Header line, then one entry per line"),
+)
 async def export(
     principal: CurrentUser,
     session: SessionDep,

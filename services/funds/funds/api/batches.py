@@ -12,7 +12,9 @@ from funds.service import batches, ledger, reconcile
 from funds.service.batches import BatchDraft
 from jzkit import divisions
 from jzkit.deps import RuntimeDep
+from jzkit.errors import InvalidInput
 from jzkit.idempotency import replay_or_run, request_hash
+from jzkit.openapi_doc import file_response
 from jzkit.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
@@ -39,7 +41,11 @@ async def get_batch(batch_id: str, session: SessionDep, ctx: ContextDep) -> dict
     return await batches.batch_doc(session, ctx, batch_id)
 
 
-@router.get("/batches/{batch_id}/payment-file", response_class=Response)
+@router.get(
+    "/batches/{batch_id}/payment-file",
+    response_class=Response,
+    responses=file_response(XML, "The pain.001.001.09 file"),
+)
 async def payment_file(batch_id: str, session: SessionDep, ctx: ContextDep) -> Response:
     """The ISO 20022 pain.001.001.09 credit-transfer file (CNY, EndToEndId = the grant id)."""
     body = await batches.payment_file(session, ctx, batch_id)
@@ -48,7 +54,11 @@ async def payment_file(batch_id: str, session: SessionDep, ctx: ContextDep) -> R
     )
 
 
-@router.post("/batches/{batch_id}/bank-report")
+@router.post(
+    "/batches/{batch_id}/bank-report",
+    # Read from the request itself (XML, not a model), so FastAPI cannot document the body.
+    openapi_extra={"requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}},
+)
 async def bank_report(
     batch_id: str, request: Request, session: SessionDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -92,4 +102,10 @@ async def fund_use(
     session: SessionDep, runtime: RuntimeDep, division: Annotated[str, Query(pattern=r"^\d{12}$")]
 ) -> dict[str, Any]:
     """The fund-use report per village for the notice board (公开): no auth, no names, no card numbers."""
-    return {"division": division, "items": await ledger.fund_use(session, divisions.prefix(division))}
+    try:
+        prefix = divisions.prefix(division)
+    except ValueError:  # 12 digits that name no division, e.g. 000000000000
+        raise InvalidInput(
+            "invalid-division-code", "division names no division", "区划代码无效", "division"
+        ) from None
+    return {"division": division, "items": await ledger.fund_use(session, prefix)}

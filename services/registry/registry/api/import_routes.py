@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from jzkit.errors import InvalidInput
 from jzkit.idempotency import replay_or_run, request_hash
+from jzkit.openapi_doc import file_response
 from jzkit.pagination import decode_cursor, encode_cursor
 from jzkit.web import language
 from registry import import_repository as repo
@@ -118,13 +119,23 @@ async def create_import(
     )
 
 
-@router.get("/imports/template.csv", tags=["imports"], response_class=Response)
+@router.get(
+    "/imports/template.csv",
+    tags=["imports"],
+    response_class=Response,
+    responses=file_response(CSV_MEDIA_TYPE, "The template as CSV (UTF-8 with BOM)"),
+)
 async def import_template_csv(_user: CurrentUser) -> Response:
     """The import template as CSV (UTF-8 with BOM): header row and one example row."""
     return Response(template_csv(), media_type=CSV_MEDIA_TYPE, headers=_attachment("household-template.csv"))
 
 
-@router.get("/imports/template.xlsx", tags=["imports"], response_class=Response)
+@router.get(
+    "/imports/template.xlsx",
+    tags=["imports"],
+    response_class=Response,
+    responses=file_response(XLSX_MEDIA_TYPE, "The template as XLSX"),
+)
 async def import_template_xlsx(_user: CurrentUser) -> Response:
     """The import template as XLSX: header, one example row, and a sheet explaining each column."""
     body = await asyncio.to_thread(template_xlsx)
@@ -185,7 +196,12 @@ def _export(
 Division = Annotated[str | None, Query(pattern=r"^\d{12}$")]
 
 
-@router.get("/exports/households.csv", tags=["exports"], response_class=StreamingResponse)
+@router.get(
+    "/exports/households.csv",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=file_response(CSV_MEDIA_TYPE, "Households as CSV (streamed)"),
+)
 async def export_csv(
     ctx: ContextDep,
     runtime: RuntimeDep,
@@ -197,7 +213,12 @@ async def export_csv(
     return _export(ctx, runtime, settings, division, status, "csv")
 
 
-@router.get("/exports/households.xlsx", tags=["exports"], response_class=StreamingResponse)
+@router.get(
+    "/exports/households.xlsx",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=file_response(XLSX_MEDIA_TYPE, "Households as XLSX (streamed)"),
+)
 async def export_xlsx(
     ctx: ContextDep,
     runtime: RuntimeDep,
