@@ -10,6 +10,7 @@ extensions, errors as httpx exceptions, streamed bodies) stays httpx, so callers
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -18,6 +19,11 @@ import httptools
 import httpx
 
 READ_SIZE = 65536
+# The services' server (uvicorn) closes a keep-alive connection after 5 s idle. A connection reused at
+# about that age may be closing as the request goes out, unnoticed while this loop is busy: a request with
+# a streamed body (a write without Idempotency-Key) cannot be sent again and would fail as a 502 though
+# the upstream never saw it (found by ``make soak`` under load). Idle connections are dropped before.
+IDLE_SECONDS = 4.0
 
 
 class NoResponse(httpx.RemoteProtocolError):
@@ -61,6 +67,7 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = time.monotonic()
 
     def usable(self) -> bool:
         return not self.writer.is_closing() and not self.reader.at_eof()
@@ -129,7 +136,7 @@ async def _feed(conn: _Connection, parser: httptools.HttpResponseParser, seconds
 class LeanTransport(httpx.AsyncBaseTransport):
     """Keep-alive connections to one ``http://host:port`` upstream, at most ``max_connections``."""
 
-    def __init__(self, base_url: str, max_connections: int) -> None:
+    def __init__(self, base_url: str, max_connections: int, idle_seconds: float = IDLE_SECONDS) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"the lean transport speaks plain http to one host, not {base_url}")
@@ -137,9 +144,11 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self.port = parts.port or 80
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(max_connections)
+        self.idle_seconds = idle_seconds
 
     def _release(self, conn: _Connection | None) -> None:
         if conn is not None and conn.usable():
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
         elif conn is not None:
             conn.close()
@@ -158,7 +167,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
     def _reuse(self) -> _Connection | None:
         while self._idle:
             conn = self._idle.pop()
-            if conn.usable():
+            if conn.usable() and time.monotonic() - conn.idle_since < self.idle_seconds:
                 return conn
             conn.close()
         return None

@@ -148,6 +148,23 @@ async def test_a_stale_connection_is_retried_once_for_a_replayable_request(monke
             await http.post("/echo", content=body())
 
 
+async def test_a_connection_idle_too_long_is_not_reused(monkeypatch: Any) -> None:
+    # The upstream closed it after its keep-alive timeout, unnoticed (a busy loop): a streamed body goes
+    # out on a fresh connection instead of failing as NoResponse (a 502 for a write the upstream never saw).
+    monkeypatch.setattr(_Connection, "usable", lambda self: True)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"twice"
+
+    async with Upstream() as upstream:
+        transport = LeanTransport(upstream.url, 4, idle_seconds=0.05)
+        async with httpx.AsyncClient(base_url=upstream.url, transport=transport) as http:
+            assert (await http.get("/close")).status_code == 200
+            await asyncio.sleep(0.1)
+            assert (await http.post("/echo", content=body())).content == b"twice"
+    assert upstream.connections == 2
+
+
 async def test_refused_connection_is_a_connect_error() -> None:
     async with Upstream() as upstream:
         url = upstream.url
