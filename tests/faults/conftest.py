@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from jingzhun.catalog import SERVICES
 from jingzhun.stack import service_keys
 from jzkit.testing.stack import Stack, load_divisions
 from registry.seed import world_csv
-from tests.faults.outage import ProxyThread
+from tests.faults.outage import LocalServer
 from tests.faults.scenario import Fault, households, run
 from tests.faults.snapshot import Snapshot
 
@@ -61,45 +62,29 @@ def fresh_stack(pg_admin_url: str, amqp_url: str, tmp_path: Path) -> Iterator[St
         yield stack
 
 
-@pytest.fixture
-def db_proxy(pg_admin_url: str) -> Iterator[ProxyThread]:
-    """A cuttable proxy in front of the shared PostgreSQL (which itself is never stopped)."""
-    with ProxyThread(pg_admin_url) as proxy:
-        yield proxy
+def _local(server: LocalServer) -> Iterator[LocalServer]:
+    why = server.missing()
+    if why is not None:
+        message = f"cannot stop {server.name} here: {why}"
+        if os.environ.get("JZ_REQUIRE_SERVICES") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        yield server
+    finally:
+        server.ensure_running()
 
 
 @pytest.fixture
-def stack_via_db_proxy(
-    pg_admin_url: str, amqp_url: str, db_proxy: ProxyThread, tmp_path: Path
-) -> Iterator[Stack]:
-    """A stack whose every process reaches its database through the proxy (the harness goes direct)."""
-
-    def route(stack: Stack) -> None:
-        for service in stack.services:
-            stack.env[f"JZ_{service.upper()}_DATABASE_URL"] = db_proxy.via(stack.database_url(service))
-
-    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack", route) as stack:
-        yield stack
+def postgresql_server(pg_admin_url: str) -> Iterator[LocalServer]:
+    """This machine's PostgreSQL, to stop and start (left running whatever the scenario does)."""
+    yield from _local(LocalServer.postgresql())
 
 
 @pytest.fixture
-def broker_proxy(amqp_url: str) -> Iterator[ProxyThread]:
-    """A cuttable proxy in front of RabbitMQ."""
-    with ProxyThread(amqp_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def stack_via_broker_proxy(
-    pg_admin_url: str, amqp_url: str, broker_proxy: ProxyThread, tmp_path: Path
-) -> Iterator[Stack]:
-    """A stack whose relays and consumers reach RabbitMQ through the proxy (the harness goes direct)."""
-
-    def route(stack: Stack) -> None:
-        stack.env["JZ_BROKER_URL"] = broker_proxy.via(amqp_url)
-
-    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack", route) as stack:
-        yield stack
+def rabbitmq_server(amqp_url: str) -> Iterator[LocalServer]:
+    """This machine's RabbitMQ, to stop and start (left running whatever the scenario does)."""
+    yield from _local(LocalServer.rabbitmq())
 
 
 @pytest.fixture(scope="session")

@@ -1,79 +1,104 @@
-"""Broker and database outages: a cuttable TCP proxy on a thread of its own, and the fault that cuts it."""
+"""Broker and database outages: this machine's PostgreSQL or RabbitMQ stopped and started again."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
+import shutil
+import socket
+import subprocess
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jzkit.testing.tcpproxy import TcpProxy
 from tests.faults.scenario import Fault
 
 if TYPE_CHECKING:
     from tests.faults.flow import Flow
 
-CALL_TIMEOUT_SECONDS = 15.0
-DEFAULT_PORTS = {"amqp": 5672, "postgresql": 5432}
+COMMAND_SECONDS = 120.0
+PORT_SECONDS = 90.0
 
 
-class ProxyThread:
-    """A :class:`TcpProxy` in front of ``url``'s host, forwarding even while the test blocks (stack start)."""
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
-    def __init__(self, url: str) -> None:
-        parsed = urlsplit(url)
-        port = parsed.port or DEFAULT_PORTS[parsed.scheme.split("+")[0]]
-        self._proxy = TcpProxy(parsed.hostname or "127.0.0.1", port)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="faults-proxy", daemon=True)
-        self.cuts = 0
-        # Connections alive at each cut: proof the processes really were talking through the proxy.
-        self.aborted: list[int] = []
 
-    def __enter__(self) -> ProxyThread:
-        self._thread.start()
-        self._call(self._proxy.start())
-        return self
+@dataclass
+class LocalServer:
+    """A server of this machine, stopped and started with its own admin tool (Debian's, as root).
 
-    def __exit__(self, *exc: object) -> None:
-        self._call(self._proxy.close())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(CALL_TIMEOUT_SECONDS)
-        self._loop.close()
+    The whole server goes down, not one stack's connections: every stack of the test session
+    loses it too, and each must recover by itself.
+    """
 
-    def via(self, url: str) -> str:
-        """``url`` with its host and port replaced by the proxy's (user, password, path kept)."""
-        parsed = urlsplit(url)
-        credentials, _, _ = parsed.netloc.rpartition("@")
-        host = f"127.0.0.1:{self._proxy.port}"
-        return urlunsplit(parsed._replace(netloc=f"{credentials}@{host}" if credentials else host))
+    name: str
+    port: int
+    stop_argv: list[str]
+    start_argv: list[str]
+    stops: int = 0
 
-    def cut(self) -> None:
-        """Abort every proxied connection and refuse new ones."""
-        self._call(self._cut())
-        self.cuts += 1
+    @classmethod
+    def postgresql(cls) -> LocalServer:
+        """The newest PostgreSQL cluster ``main`` (pg_ctlcluster, fast shutdown: sessions are cut)."""
+        version = sorted(os.listdir("/etc/postgresql"), key=lambda v: [int(p) for p in v.split(".")])[-1]
+        ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+        return cls("PostgreSQL", 5432, [*ctl, "stop", "-m", "fast"], [*ctl, "start"])
 
-    async def _cut(self) -> None:
-        self.aborted.append(self._proxy.connections)  # read on the proxy's own loop
-        await self._proxy.close()
+    @classmethod
+    def rabbitmq(cls) -> LocalServer:
+        """The RabbitMQ node's application (listeners closed, queues kept on disk)."""
+        return cls("RabbitMQ", 5672, ["rabbitmqctl", "stop_app"], ["rabbitmqctl", "start_app"])
 
-    def restore(self) -> None:
-        """Accept connections again on the same port."""
-        self._call(self._proxy.reopen())
+    def missing(self) -> str | None:
+        """Why this machine cannot stop the server (None when it can)."""
+        tool = self.stop_argv[0]
+        if shutil.which(tool) is None:
+            return f"{tool} not installed"
+        if os.geteuid() != 0:
+            return f"{tool} needs root"
+        if self.name == "PostgreSQL" and not Path("/etc/postgresql").is_dir():
+            return "no Debian PostgreSQL cluster"
+        return None
 
-    def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(CALL_TIMEOUT_SECONDS)
+    def stop(self) -> None:
+        """Stop it and wait until its port is closed."""
+        self._run(self.stop_argv)
+        self.stops += 1
+        self._wait(open_=False)
+
+    def start(self) -> None:
+        """Start it and wait until its port answers."""
+        self._run(self.start_argv)
+        self._wait(open_=True)
+
+    def ensure_running(self) -> None:
+        """Start it if a failed scenario left it stopped (the rest of the suite needs it)."""
+        if not _port_open(self.port):
+            self.start()
+
+    def _run(self, argv: list[str]) -> None:
+        # Fixed admin commands, no shell, no outside input.
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_SECONDS, check=False)
+        assert done.returncode == 0, f"{' '.join(argv)}: {done.stderr or done.stdout}"
+
+    def _wait(self, *, open_: bool) -> None:
+        deadline = time.monotonic() + PORT_SECONDS
+        while _port_open(self.port) != open_:
+            assert time.monotonic() < deadline, f"{self.name} port {self.port} open={not open_} still"
+            time.sleep(0.2)
 
 
 @dataclass
 class Outage(Fault):
-    """``delay`` seconds into a phase, cut ``proxy`` for ``down`` seconds while the flow goes on."""
+    """``delay`` seconds into a phase, stop ``server`` for ``down`` seconds while the flow goes on."""
 
-    proxy: ProxyThread | None = None
-    what: str = ""
+    server: LocalServer | None = None
     down: float = 10.0
     delay: float = 0.0
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -83,16 +108,18 @@ class Outage(Fault):
         self._task = asyncio.create_task(self._outage())
 
     async def _outage(self) -> None:
-        assert self.proxy is not None
+        assert self.server is not None
         await asyncio.sleep(self.delay)
-        await asyncio.to_thread(self.proxy.cut)
-        cut = time.monotonic()
-        self.injected.append(f"{self.proxy.aborted[-1]} {self.what} cut, refused for {self.down:.0f}s")
+        await asyncio.to_thread(self.server.stop)
+        stopped = time.monotonic()
+        self.injected.append(
+            f"{self.server.name} stopped ({' '.join(self.server.stop_argv)}) for {self.down:.0f}s"
+        )
         await asyncio.sleep(self.down)
-        await asyncio.to_thread(self.proxy.restore)
-        self.recover_seconds += time.monotonic() - cut
+        await asyncio.to_thread(self.server.start)
+        self.recover_seconds += time.monotonic() - stopped
 
     async def finish(self) -> None:
-        """The outage is over (it is bounded by ``down``)."""
+        """The outage is over (it is bounded by ``down`` and the commands' timeouts)."""
         if self._task is not None:
             await self._task

@@ -28,6 +28,12 @@ EVENTS_CONSUMED = Counter("jz_events_consumed_total", "Events applied by a consu
 EVENTS_DUPLICATE = Counter(
     "jz_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer", "type"]
 )
+# A decision older than one already applied (delayed behind it, e.g. a relay retrying it): ignored.
+EVENTS_SUPERSEDED = Counter(
+    "jz_events_superseded_total",
+    "Events ignored because a newer one was already applied",
+    ["consumer", "type"],
+)
 EVENTS_FAILED = Counter(
     "jz_events_failed_total", "Handler failures (each retry counts)", ["consumer", "type"]
 )

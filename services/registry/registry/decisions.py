@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jzkit import metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.contracts.registry import HouseholdUpdated
 from registry import repository
@@ -29,6 +30,7 @@ async def apply_decision(session: AsyncSession, event: CloudEvent) -> None:
         return
     # Events can be redelivered out of order: an older decision never overwrites a newer one.
     if household.status_changed_at is not None and event.time < household.status_changed_at:
+        metrics.EVENTS_SUPERSEDED.labels("registry", event.type).inc()
         return
     household.status_changed_at = event.time
     if household.status == status:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jzkit import metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.messaging.bus import InProcessBus
 from registry.app import create_app
@@ -96,10 +97,13 @@ async def test_procedure_moves_status_and_publishes_each_change(running: Running
 
 async def test_a_late_older_decision_never_overwrites_a_newer_one(running: Running) -> None:
     household_id = await register(running)
+    superseded = metrics.EVENTS_SUPERSEDED.labels("registry", "identification.case.opened")
+    before = superseded._value.get()
     await running.decide("identification.household.approved", household_id, T0 + timedelta(days=20))
     await running.decide("identification.case.opened", household_id, T0, kind="entry", case_id="c1")
     household = await running.household(household_id)
     assert (household["status"], household["version"]) == ("poor", 2)
+    assert superseded._value.get() == before + 1  # counted: the faults suite accounts for it
 
 
 async def test_steps_that_decide_nothing_leave_the_household_alone(running: Running) -> None:
