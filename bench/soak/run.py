@@ -24,8 +24,7 @@ from bench.soak.operations import Soak
 from bench.soak.rss import Sampler
 from bench.soak.seed import SoakFailed, seed
 from bench.soak.world import World, tokens
-from jingzhun.catalog import SERVICES
-from jingzhun.stack import PG_BASE, service_keys
+from jingzhun.stack import PG_BASE, whole_stack
 from jzkit.pgadmin import with_database
 from jzkit.settings import get_common_settings
 from jzkit.testing.stack import ProcessFailed, Stack, load_divisions
@@ -114,16 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_stack(admin_url: str, broker_url: str, workdir: Path) -> Stack:
     """Every service, relay, consumer and the gateway as separate processes (not started)."""
-    stack = Stack(
-        list(SERVICES),
-        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
-        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
-        admin_url=admin_url,
-        broker_url=broker_url,
-        workdir=workdir,
-        label="soak",
-    )
-    stack.env.update(service_keys())  # the audit service refuses its dev signer key
+    stack = whole_stack(admin_url, broker_url, workdir, "soak")
     # The soak stands in for many visitors of the public board from one loopback address: the gateway
     # trusts X-Forwarded-For as it would behind the province's load balancer, and limits per address.
     stack.env.update(JZ_GATEWAY_TRUST_FORWARDED_FOR="true")

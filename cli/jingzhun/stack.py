@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from jingzhun.catalog import SERVICES
+from jzkit.testing.stack import Stack
 
 PG_BASE = os.environ.get("JZ_STACK_PG_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432")
 
@@ -23,6 +24,24 @@ def service_keys() -> dict[str, str]:
     from audit.settings import AuditSettings
 
     return {"JZ_AUDIT_SIGNER_KEY": Signer.generate(AuditSettings().origin).signer_key}
+
+
+def whole_stack(admin_url: str, broker_url: str, workdir: Path, label: str) -> Stack:
+    """Every service with its relay and consumer, and the gateway, on throwaway databases (not started).
+
+    What the stack tests, the faults suite and the soak run; each adds its own settings to ``env``.
+    """
+    stack = Stack(
+        list(SERVICES),
+        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
+        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
+        admin_url=admin_url,
+        broker_url=broker_url,
+        workdir=workdir,
+        label=label,
+    )
+    stack.env.update(service_keys())  # the audit service refuses its dev signer key
+    return stack
 
 
 def stack_environment(data_dir: Path) -> dict[str, str]:

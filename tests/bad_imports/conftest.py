@@ -14,39 +14,16 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-import aio_pika
 import pytest
 
-from jzkit.testing.stack import GATEWAY, Stack, free_port, load_divisions
+from jzkit.testing.stack import GATEWAY, Stack, declare_sink, delete_queue, free_port, load_divisions
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 from tests.bad_imports.importer import IMPORT_MAX_BYTES, Importer, ResultTable
 
 SYNTH_SEED = 20260801
-SINK_QUEUE_MAX_LENGTH = 10_000
 # Households per import transaction: small, so a modest file spans several chunks.
 CHUNK_HOUSEHOLDS = 20
-
-
-async def _declare_sink(stack: Stack) -> str:
-    """A bounded queue bound to everything, so the relay never meets an unroutable event."""
-    name = f"{stack.exchange}.sink"
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(stack.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(
-            name, arguments={"x-max-length": SINK_QUEUE_MAX_LENGTH, "x-overflow": "drop-head"}
-        )
-        await queue.bind(exchange, "#")
-    return name
-
-
-async def _delete_queue(stack: Stack, name: str) -> None:
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(name, if_unused=False, if_empty=False)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +49,7 @@ def import_stack(
         JZ_GATEWAY_AUDIT_URL=nowhere,
     )
     stack.processes[GATEWAY].ready_url = f"{stack.gateway_url}/healthz"
-    sink = asyncio.run(_declare_sink(stack))
+    sink = asyncio.run(declare_sink(stack))
     try:
         stack.setup()
         stack.start()
@@ -83,7 +60,7 @@ def import_stack(
         raise
     finally:
         stack.stop_all()
-        asyncio.run(_delete_queue(stack, sink))
+        asyncio.run(delete_queue(stack, sink))
         stack.teardown()
 
 

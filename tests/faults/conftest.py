@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jingzhun.catalog import SERVICES
-from jingzhun.stack import service_keys
+from jingzhun.stack import whole_stack
 from jzkit.testing.stack import Stack, load_divisions
 from registry.seed import world_csv
 from tests.faults.outage import LocalServer
@@ -20,29 +19,10 @@ from tests.faults.scenario import Fault, households, run
 from tests.faults.snapshot import Snapshot
 
 
-def build_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Stack:
-    """Every service, relay, consumer and the gateway, not started yet."""
-    stack = Stack(
-        list(SERVICES),
-        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
-        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
-        admin_url=pg_admin_url,
-        broker_url=amqp_url,
-        workdir=workdir,
-        label="faults",
-    )
-    stack.env.update(service_keys())  # the audit service refuses its dev signer key
-    return stack
-
-
 @contextmanager
-def running_stack(
-    pg_admin_url: str, amqp_url: str, workdir: Path, prepare: Callable[[Stack], None] | None = None
-) -> Iterator[Stack]:
+def running_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Iterator[Stack]:
     """A migrated, started stack with the demo divisions, torn down (its queues and databases) on exit."""
-    stack = build_stack(pg_admin_url, amqp_url, workdir)
-    if prepare is not None:
-        prepare(stack)
+    stack = whole_stack(pg_admin_url, amqp_url, workdir, "faults")
     try:
         stack.setup()
         stack.start()

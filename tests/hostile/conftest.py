@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jingzhun.catalog import SERVICES
-from jingzhun.stack import service_keys
+from jingzhun.stack import whole_stack
 from jzkit.testing.stack import Stack, load_divisions
 from registry.seed import world_csv
 from tests.hostile import report, world
@@ -30,16 +29,7 @@ def hostile_stack(
     pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """Migrated throwaway databases, every process started and ready, the demo divisions loaded."""
-    stack = Stack(
-        list(SERVICES),
-        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
-        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
-        admin_url=pg_admin_url,
-        broker_url=amqp_url,
-        workdir=tmp_path_factory.mktemp("hostile-stack"),
-        label="hostile",
-    )
-    stack.env.update(service_keys())  # the audit service refuses its dev signer key
+    stack = whole_stack(pg_admin_url, amqp_url, tmp_path_factory.mktemp("hostile-stack"), "hostile")
     stack.env.update(
         JZ_GATEWAY_CLIENT_RATE_PER_SECOND=UNREACHABLE_RATE,
         JZ_GATEWAY_CLIENT_BURST=UNREACHABLE_RATE,

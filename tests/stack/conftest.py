@@ -18,52 +18,20 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from jingzhun.catalog import SERVICES
-from jingzhun.stack import service_keys
-from jzkit.testing.stack import Stack, load_divisions
+from jingzhun.stack import whole_stack
+from jzkit.testing.stack import Stack, declare_sink, delete_queue, load_divisions
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 
 WAIT_SECONDS = 20.0
 SYNTH_SEED = 11643
-# Keeps every event routable while no test listens: the relay treats an unroutable event as a failure.
-SINK_QUEUE_MAX_LENGTH = 10_000
-
-
-async def _declare_sink(stack: Stack) -> str:
-    name = f"{stack.exchange}.sink"
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(stack.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(
-            name, arguments={"x-max-length": SINK_QUEUE_MAX_LENGTH, "x-overflow": "drop-head"}
-        )
-        await queue.bind(exchange, "#")
-    return name
-
-
-async def _delete_queue(stack: Stack, name: str) -> None:
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(name, if_unused=False, if_empty=False)
 
 
 @pytest.fixture(scope="session")
 def stack(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Migrated throwaway databases, every process started and ready, the demo divisions loaded."""
-    stack = Stack(
-        list(SERVICES),
-        publishers=[name for name, spec in SERVICES.items() if spec.publishes],
-        consumers=[name for name, spec in SERVICES.items() if spec.consumes],
-        admin_url=pg_admin_url,
-        broker_url=amqp_url,
-        workdir=tmp_path_factory.mktemp("stack"),
-        label="stacktest",
-    )
-    stack.env.update(service_keys())  # the audit service refuses its dev signer key
-    sink = asyncio.run(_declare_sink(stack))
+    stack = whole_stack(pg_admin_url, amqp_url, tmp_path_factory.mktemp("stack"), "stacktest")
+    sink = asyncio.run(declare_sink(stack))
     try:
         stack.setup()
         stack.start()
@@ -74,7 +42,7 @@ def stack(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFac
         raise
     finally:
         stack.stop_all()
-        asyncio.run(_delete_queue(stack, sink))
+        asyncio.run(delete_queue(stack, sink))
         stack.teardown()
 
 

@@ -347,3 +347,29 @@ def load_divisions(stack: Stack, csv_text: str) -> int:
     )
     response.raise_for_status()
     return int(response.json()["loaded"])
+
+
+# Keeps every event routable while no test listens: the relay treats an unroutable event as a failure.
+SINK_QUEUE_MAX_LENGTH = 10_000
+
+
+async def declare_sink(stack: Stack) -> str:
+    """A bounded queue bound to every event of the stack's exchange (oldest dropped); its name."""
+    name = f"{stack.exchange}.sink"
+    connection = await aio_pika.connect(stack.broker_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(stack.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(
+            name, arguments={"x-max-length": SINK_QUEUE_MAX_LENGTH, "x-overflow": "drop-head"}
+        )
+        await queue.bind(exchange, "#")
+    return name
+
+
+async def delete_queue(stack: Stack, name: str) -> None:
+    """Delete the queue ``name`` of the stack's broker, messages and all."""
+    connection = await aio_pika.connect(stack.broker_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name, if_unused=False, if_empty=False)
