@@ -15,6 +15,14 @@ log = logging.getLogger(__name__)
 Delivery = Callable[[CloudEvent], Awaitable[bool]]
 
 
+class EventRejected(Exception):
+    """The bus refused this one event (no queue bound to its type, a negative confirm).
+
+    The relay lets later events go past it. Any other error from ``publish`` means the bus itself is
+    unavailable: the relay then backs off as a whole, so pending events keep their order.
+    """
+
+
 class Publisher(Protocol):
     """Publishes one event; returns only once the bus has taken responsibility for it."""
 
@@ -92,5 +100,5 @@ class InProcessBus:
                 except Exception as exc:  # collected and re-raised below: the relay will retry
                     log.warning("consumer %s failed on %s: %s", sub.name, event.type, exc)
                     errors.append(exc)
-        if errors:
-            raise RuntimeError(f"{len(errors)} subscriber(s) failed on event {event.id}") from errors[0]
+        if errors:  # this event's own problem: the ones after it are still delivered
+            raise EventRejected(f"{len(errors)} subscriber(s) failed on event {event.id}") from errors[0]

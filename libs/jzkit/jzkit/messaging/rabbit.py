@@ -16,13 +16,14 @@ from aio_pika.abc import (
     AbstractRobustExchange,
     AbstractRobustQueue,
 )
-from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError
 from pamqp.commands import Basic
 from pydantic import ValidationError
 
 from jzkit import failpoints, metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.messaging.acks import UnsettledDeliveries
+from jzkit.messaging.bus import EventRejected
 from jzkit.messaging.inbox import InboxConsumer
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ _CHANNEL_GONE = (AMQPError, ChannelInvalidStateError, ConnectionError)
 def dead_letter_queue(queue_name: str) -> str:
     """Name of the dead-letter queue of ``queue_name``."""
     return f"{queue_name}.dlq"
-
-
-class PublishNotConfirmed(Exception):
-    """The broker did not acknowledge a published event."""
 
 
 class RabbitPublisher:
@@ -82,7 +79,7 @@ class RabbitPublisher:
     async def publish(self, event: CloudEvent) -> None:
         """Publish ``event`` under its type; raise unless the broker confirmed and routed it."""
         if self._exchange is None:
-            raise PublishNotConfirmed("publisher is not connected")
+            raise ConnectionError("publisher is not connected")
         message = aio_pika.Message(
             body=event.to_json().encode(),
             content_type=CONTENT_TYPE,
@@ -92,10 +89,13 @@ class RabbitPublisher:
             timestamp=event.time,
         )
         # The bound also covers waiting for a reconnect, so a relay pass never hangs on a dead broker.
-        async with asyncio.timeout(self._confirm_timeout):
-            confirmation = await self._exchange.publish(message, routing_key=event.type, mandatory=True)
+        try:
+            async with asyncio.timeout(self._confirm_timeout):
+                confirmation = await self._exchange.publish(message, routing_key=event.type, mandatory=True)
+        except DeliveryError as exc:  # returned unroutable or nacked: this event, not the broker
+            raise EventRejected(f"event {event.id} ({event.type}) refused: {exc}") from exc
         if not isinstance(confirmation, Basic.Ack):
-            raise PublishNotConfirmed(f"event {event.id} not confirmed: {confirmation!r}")
+            raise EventRejected(f"event {event.id} not confirmed: {confirmation!r}")
 
 
 class RabbitConsumer:

@@ -6,13 +6,14 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from jzkit import failpoints, metrics
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, is_postgres, unit_of_work
-from jzkit.messaging.bus import Publisher
+from jzkit.messaging.bus import EventRejected, Publisher
 from jzkit.messaging.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -64,24 +65,30 @@ class OutboxRelay:
             if not all(isinstance(r, BaseException) for r in results):
                 failpoints.reached(failpoints.RELAY_PUBLISHED)
             now = datetime.now(UTC)
-            sent = 0
+            sent = unavailable = 0
             for row, result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    row.attempts += 1
-                    row.last_error = f"{type(result).__name__}: {result}"[:500]
-                    delay = min(self._interval * 2**row.attempts, _MAX_ROW_BACKOFF_SECONDS)
-                    row.next_attempt_at = now + timedelta(seconds=delay)
-                    metrics.EVENTS_PUBLISH_FAILED.labels(self.service, row.event_type).inc()
-                else:
+                if result is None:
                     row.published_at = now
                     sent += 1
                     metrics.EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+                    continue
+                row.attempts += 1
+                row.last_error = f"{type(result).__name__}: {result}"[:500]
+                metrics.EVENTS_PUBLISH_FAILED.labels(self.service, row.event_type).inc()
+                if isinstance(result, EventRejected | ValidationError):
+                    # This row's own problem: it waits on its own, the rows after it go on.
+                    delay = min(self._interval * 2**row.attempts, _MAX_ROW_BACKOFF_SECONDS)
+                    row.next_attempt_at = now + timedelta(seconds=delay)
+                else:
+                    # The bus is unavailable: no row backoff, so once it is back the oldest row goes
+                    # first and events created meanwhile cannot overtake it.
+                    unavailable += 1
             failed = len(rows) - sent
             if failed:
                 log.warning(
                     "relay %s: %d of %d events not accepted by the bus", self.service, failed, len(rows)
                 )
-        if failed and not sent:  # nothing got through: the bus itself is down, back off as a whole
+        if unavailable or (failed and not sent):  # back off as a whole before the next pass
             raise RelayBlocked(failed)
         return sent
 

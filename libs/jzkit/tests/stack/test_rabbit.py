@@ -14,7 +14,6 @@ import aio_pika
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
-from aio_pika.exceptions import PublishError
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from sqlmodel import SQLModel, col
 
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
+from jzkit.messaging.bus import EventRejected
 from jzkit.messaging.inbox import BatchHandler, InboxConsumer
 from jzkit.messaging.outbox import record_event
 from jzkit.messaging.rabbit import (
@@ -361,7 +361,7 @@ async def test_unroutable_event_raises_and_stays_pending(broker: Broker, session
     publisher = await _publisher(broker)
     await broker.bind_probe("registry.#")  # bound, but not to the type below
 
-    with pytest.raises(PublishError):
+    with pytest.raises(EventRejected):
         await publisher.publish(_event("nobody.listens.here"))
 
     await _commit_events(sessions, [_event("nobody.listens.here")])
@@ -370,7 +370,8 @@ async def test_unroutable_event_raises_and_stays_pending(broker: Broker, session
     [row] = await _outbox(sessions)
     assert row.published_at is None
     assert row.attempts == 1
-    assert (row.last_error or "").startswith("PublishError")
+    assert (row.last_error or "").startswith("EventRejected")
+    assert row.next_attempt_at is not None, "it waits on its own; later events are not held back"
 
 
 async def test_consumer_applies_a_duplicate_event_once_and_acks_both(

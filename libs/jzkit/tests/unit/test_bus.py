@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from jzkit.contracts.envelope import CloudEvent
-from jzkit.messaging.bus import Delivery, InProcessBus, topic_matches
+from jzkit.messaging.bus import Delivery, EventRejected, InProcessBus, topic_matches
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ async def test_in_process_bus_raises_when_a_subscriber_fails_but_still_calls_the
     bus.subscribe("healthy", ("#",), healthy)
     event = _event("registry.household.created")
 
-    with pytest.raises(RuntimeError, match=event.id) as raised:
+    with pytest.raises(EventRejected, match=event.id) as raised:
         await bus.publish(event)
 
     assert isinstance(raised.value.__cause__, ValueError)

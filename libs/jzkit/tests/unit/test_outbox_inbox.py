@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from jzkit.contracts.envelope import CloudEvent
 from jzkit.db import SessionFactory, make_engine, make_session_factory, unit_of_work
+from jzkit.messaging.bus import EventRejected
 from jzkit.messaging.inbox import InboxConsumer
 from jzkit.messaging.outbox import record_event
 from jzkit.messaging.relay import OutboxRelay, RelayBlocked
@@ -33,7 +34,7 @@ class FakePublisher:
         if self.down:
             raise ConnectionError("broker unreachable")
         if event.type in self.unroutable:
-            raise LookupError("no queue bound")
+            raise EventRejected("no queue bound")
         self.published.append(event)
 
 
@@ -101,14 +102,13 @@ async def test_an_unroutable_event_does_not_hold_back_the_others(sessions: Sessi
     assert later_row.published_at is not None
 
 
-async def test_refused_event_stays_pending_and_is_published_once_its_backoff_is_due(
+async def test_a_rejected_event_stays_pending_and_is_published_once_its_backoff_is_due(
     sessions: SessionFactory,
 ) -> None:
     event = _event()
     async with unit_of_work(sessions) as session:
         record_event(session, event)
-    publisher = FakePublisher()
-    publisher.down = True
+    publisher = FakePublisher(unroutable=frozenset({event.type}))
     relay = OutboxRelay("kit-test", sessions, publisher, interval=0.05)
 
     with pytest.raises(RelayBlocked):
@@ -117,16 +117,41 @@ async def test_refused_event_stays_pending_and_is_published_once_its_backoff_is_
     [row] = await _outbox(sessions)
     assert row.published_at is None
     assert row.attempts == 1
-    assert row.last_error == "ConnectionError: broker unreachable"
+    assert row.last_error == "EventRejected: no queue bound"
     assert row.next_attempt_at is not None
 
-    publisher.down = False
-    assert await relay.run_once() == 0, "a refused row waits for its backoff"
+    publisher.unroutable = frozenset()  # a queue got bound
+    assert await relay.run_once() == 0, "a rejected row waits for its backoff"
     await asyncio.sleep(0.15)
     assert await relay.run_once() == 1
     [row] = await _outbox(sessions)
     assert row.published_at is not None
     assert [e.id for e in publisher.published] == [event.id]
+
+
+async def test_events_held_while_the_bus_is_down_are_not_overtaken_by_later_ones(
+    sessions: SessionFactory,
+) -> None:
+    first = _event(n=1)
+    async with unit_of_work(sessions) as session:
+        record_event(session, first)
+    publisher = FakePublisher()
+    publisher.down = True
+    relay = OutboxRelay("kit-test", sessions, publisher, interval=60.0)
+    for _ in range(3):
+        with pytest.raises(RelayBlocked):
+            await relay.run_once()
+    [row] = await _outbox(sessions)
+    assert row.published_at is None and row.attempts == 3
+    assert row.last_error == "ConnectionError: broker unreachable"
+    assert row.next_attempt_at is None, "the relay backs off as a whole, not this row"
+
+    later = _event(n=2)
+    async with unit_of_work(sessions) as session:
+        record_event(session, later)
+    publisher.down = False
+    assert await relay.run_once() == 2
+    assert [e.id for e in publisher.published] == [first.id, later.id]
 
 
 async def test_rolled_back_transaction_leaves_no_outbox_row(sessions: SessionFactory) -> None:
