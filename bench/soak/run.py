@@ -27,7 +27,7 @@ from bench.soak.world import World, tokens
 from jingzhun.stack import PG_BASE, whole_stack
 from jzkit.pgadmin import with_database
 from jzkit.settings import get_common_settings
-from jzkit.testing.stack import ProcessFailed, Stack, load_divisions
+from jzkit.testing.stack import ProcessFailed, Stack, running
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 
@@ -130,20 +130,14 @@ def run_soak(config: Config, admin_url: str, broker_url: str, logs_to: Path | No
     with tempfile.TemporaryDirectory(prefix="jz-soak-") as tmp:
         stack = build_stack(admin_url, broker_url, Path(tmp))
         report: dict[str, Any] | None = None
+        began = time.monotonic()
         try:
-            began = time.monotonic()
-            stack.setup()
-            stack.start()
-            load_divisions(stack, world_csv())
-            print(
-                f"soak: stack of {len(stack.processes)} processes ready in {time.monotonic() - began:.1f} s"
-            )
-            report = asyncio.run(_soak(stack, config))
-            return report
-        except (SoakFailed, ProcessFailed) as exc:
-            raise SoakFailed(f"{exc}\n{stack.logs()}") from exc
+            with running(stack, world_csv()):
+                ready = time.monotonic() - began
+                print(f"soak: stack of {len(stack.processes)} processes ready in {ready:.1f} s")
+                report = asyncio.run(_soak(stack, config))
+                return report
         finally:
-            stack.teardown()
             if logs_to is not None and (report is None or not report["verdict"]["ok"]):
                 stamp = report["started_at"] if report else started.isoformat()
                 keep_logs(Path(tmp), logs_to / f"soak-{datetime.fromisoformat(stamp):%Y%m%dT%H%M%SZ}-logs")

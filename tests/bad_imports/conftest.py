@@ -10,13 +10,12 @@ through it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from jzkit.testing.stack import GATEWAY, Stack, declare_sink, delete_queue, free_port, load_divisions
+from jzkit.testing.stack import GATEWAY, Stack, free_port, running
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 from tests.bad_imports.importer import IMPORT_MAX_BYTES, Importer, ResultTable
@@ -49,19 +48,8 @@ def import_stack(
         JZ_GATEWAY_AUDIT_URL=nowhere,
     )
     stack.processes[GATEWAY].ready_url = f"{stack.gateway_url}/healthz"
-    sink = asyncio.run(declare_sink(stack))
-    try:
-        stack.setup()
-        stack.start()
-        load_divisions(stack, world_csv())
+    with running(stack, world_csv(), sink=True):
         yield stack
-    except Exception:
-        print(stack.logs())  # the processes' own account of a failed start
-        raise
-    finally:
-        stack.stop_all()
-        asyncio.run(delete_queue(stack, sink))
-        stack.teardown()
 
 
 @pytest.fixture(scope="session")

@@ -5,40 +5,28 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jingzhun.stack import whole_stack
-from jzkit.testing.stack import Stack, load_divisions
+from jzkit.testing.stack import Stack, running
 from registry.seed import world_csv
 from tests.faults.outage import LocalServer
 from tests.faults.scenario import Fault, households, run
 from tests.faults.snapshot import Snapshot
 
 
-@contextmanager
-def running_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Iterator[Stack]:
-    """A migrated, started stack with the demo divisions, torn down (its queues and databases) on exit."""
-    stack = whole_stack(pg_admin_url, amqp_url, workdir, "faults")
-    try:
-        stack.setup()
-        stack.start()
-        load_divisions(stack, world_csv())
-        yield stack
-    except Exception:
-        print(stack.logs())  # the processes' own account of the failure
-        raise
-    finally:
-        stack.teardown()
+def faults_stack(pg_admin_url: str, amqp_url: str, workdir: Path) -> Stack:
+    """Every process of the stack, its queues and databases its own (not started)."""
+    return whole_stack(pg_admin_url, amqp_url, workdir, "faults")
 
 
 @pytest.fixture
 def fresh_stack(pg_admin_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Stack]:
     """A stack of the test's own, for one scenario."""
-    with running_stack(pg_admin_url, amqp_url, tmp_path / "stack") as stack:
+    with running(faults_stack(pg_admin_url, amqp_url, tmp_path / "stack"), world_csv()) as stack:
         yield stack
 
 
@@ -70,7 +58,8 @@ def rabbitmq_server(amqp_url: str) -> Iterator[LocalServer]:
 @pytest.fixture(scope="session")
 def baseline(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     """The fault-free run of the same input on a stack of its own, once per session."""
-    with running_stack(pg_admin_url, amqp_url, tmp_path_factory.mktemp("baseline")) as stack:
+    workdir = tmp_path_factory.mktemp("baseline")
+    with running(faults_stack(pg_admin_url, amqp_url, workdir), world_csv()) as stack:
         outcome = asyncio.run(run(stack, Fault(), households()))
     print(outcome.report("baseline", None))
     return outcome.snapshot

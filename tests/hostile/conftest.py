@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from jingzhun.stack import whole_stack
-from jzkit.testing.stack import Stack, load_divisions
+from jzkit.testing.stack import Stack, running
 from registry.seed import world_csv
 from tests.hostile import report, world
 
@@ -36,16 +36,8 @@ def hostile_stack(
         JZ_GATEWAY_PUBLIC_RATE_PER_SECOND=UNREACHABLE_RATE,
         JZ_GATEWAY_PUBLIC_BURST=UNREACHABLE_RATE,
     )
-    try:
-        stack.setup()
-        stack.start(timeout=STARTUP_SECONDS)
-        load_divisions(stack, world_csv())
+    with running(stack, world_csv(), timeout=STARTUP_SECONDS):
         yield stack
-    except Exception:
-        print(stack.logs())  # the processes' own account of a failed start
-        raise
-    finally:
-        stack.teardown()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from jingzhun.stack import whole_stack
-from jzkit.testing.stack import Stack, declare_sink, delete_queue, load_divisions
+from jzkit.testing.stack import Stack, running
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 
@@ -31,19 +31,8 @@ SYNTH_SEED = 11643
 def stack(pg_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Migrated throwaway databases, every process started and ready, the demo divisions loaded."""
     stack = whole_stack(pg_admin_url, amqp_url, tmp_path_factory.mktemp("stack"), "stacktest")
-    sink = asyncio.run(declare_sink(stack))
-    try:
-        stack.setup()
-        stack.start()
-        load_divisions(stack, world_csv())
+    with running(stack, world_csv(), sink=True):
         yield stack
-    except Exception:
-        print(stack.logs())  # the processes' own account of a failed start
-        raise
-    finally:
-        stack.stop_all()
-        asyncio.run(delete_queue(stack, sink))
-        stack.teardown()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -351,6 +352,31 @@ def load_divisions(stack: Stack, csv_text: str) -> int:
 
 # Keeps every event routable while no test listens: the relay treats an unroutable event as a failure.
 SINK_QUEUE_MAX_LENGTH = 10_000
+
+
+@contextmanager
+def running(
+    stack: Stack, divisions_csv: str, *, sink: bool = False, timeout: float = READY_TIMEOUT_SECONDS
+) -> Iterator[Stack]:
+    """``stack`` migrated, started and given ``divisions_csv``; stopped and removed on exit.
+
+    With ``sink``, a queue bound to every event is declared first (:func:`declare_sink`), so the
+    broker routes events nobody else consumes, and deleted last. A failure prints the processes' logs.
+    """
+    sink_queue = asyncio.run(declare_sink(stack)) if sink else None
+    try:
+        stack.setup()
+        stack.start(timeout=timeout)
+        load_divisions(stack, divisions_csv)
+        yield stack
+    except Exception:
+        print(stack.logs())  # the processes' own account of the failure
+        raise
+    finally:
+        stack.stop_all()
+        if sink_queue is not None:
+            asyncio.run(delete_queue(stack, sink_queue))
+        stack.teardown()
 
 
 async def declare_sink(stack: Stack) -> str:
