@@ -15,7 +15,7 @@ from gateway.proxy import Upstream
 from jzkit import divisions
 from jzkit.auth import Principal
 from jzkit.errors import InvalidInput
-from jzkit.openapi_doc import BEARER
+from jzkit.openapi_doc import BEARER, problems
 
 router = APIRouter(prefix="/api/v1")
 DivisionCode = Annotated[str, Query(pattern=r"^[0-9]{12}$", description="12-digit division code")]
@@ -50,7 +50,7 @@ def _upstreams(request: Request) -> dict[str, Upstream]:
     return upstreams
 
 
-@router.get("/households/{household_id}/dossier", tags=["households"])
+@router.get("/households/{household_id}/dossier", tags=["households"], responses=problems(502, 504))
 async def household_dossier(
     request: Request,
     household_id: Annotated[str, Path(max_length=64)],
@@ -63,7 +63,7 @@ async def household_dossier(
     return await dossier.build(household_id)
 
 
-@router.get("/public/board", tags=["public"], dependencies=[Depends(public_caller)])
+@router.get("/public/board", tags=["public"], dependencies=[Depends(public_caller)], responses=problems(502))
 async def public_board(request: Request, division: DivisionCode) -> dict[str, Any]:
     """The notice board by village: households under notice (masked) and fund use; no authentication."""
     _require_division(division, "division")
@@ -75,6 +75,7 @@ async def public_board(request: Request, division: DivisionCode) -> dict[str, An
     tags=["public"],
     response_class=HTMLResponse,
     dependencies=[Depends(public_caller)],
+    responses=problems(502),
 )
 async def village_notice_page(
     request: Request, code: Annotated[str, Path(pattern=r"^[0-9]{12}$")]

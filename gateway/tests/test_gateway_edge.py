@@ -70,6 +70,13 @@ async def test_openapi_is_merged(api: Api) -> None:
     assert "post" in paths["/api/v1/households"] and "get" in paths["/api/v1/households"]
     assert "HouseholdDraft" in doc["components"]["schemas"]
     assert "/healthz" not in paths
+    # The gateway's own answers when the service behind a route fails are documented on every route.
+    for method, operation in paths["/api/v1/households/{household_id}"].items():
+        assert {"502", "504"} <= operation["responses"].keys(), method
+        assert "application/problem+json" in operation["responses"]["502"]["content"]
+    assert {"502", "504"} <= paths["/api/v1/households/{household_id}/dossier"]["get"]["responses"].keys()
+    assert "502" in paths["/api/v1/public/board"]["get"]["responses"]
+    assert "502" not in paths["/api/v1/auth/token"]["post"]["responses"], "answered by the gateway alone"
 
 
 async def test_unknown_api_path_is_a_404_problem(api: Api, expect_problem: Problem) -> None:

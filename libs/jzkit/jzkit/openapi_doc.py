@@ -4,6 +4,7 @@ FastAPI documents a route's success and its 422 only (with its own validation bo
 The errors every route can answer come from the kit and the gateway, so they are documented here
 from the shape of each operation: a token (401, 403), an id in the path or body (404), a write
 (409), a body (400, 413), ``If-Match`` (412, 428), the gateway's rate limits (429); all problem+json.
+The gateway adds 502 and 504 to every operation it forwards (``gateway.openapi.merge``).
 A route with answers of its own adds them with ``responses=problems(...)``. ``web.install``
 applies :func:`document` to every service; the gateway to its own routes before merging.
 """
@@ -67,6 +68,8 @@ DESCRIPTIONS = {
     422: "A field breaks a rule; ``field`` names it",
     428: "If-Match is required",
     429: "Too many requests from this client or address; Retry-After says when to come back",
+    502: "The gateway got no answer from the service behind this route; try again later",
+    504: "The service behind this route answered too slowly; try again later",
 }
 HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
