@@ -65,7 +65,7 @@ async def household_dossier(
 
 @router.get("/public/board", tags=["public"], dependencies=[Depends(public_caller)], responses=problems(502))
 async def public_board(request: Request, division: DivisionCode) -> dict[str, Any]:
-    """The notice board by village: households under notice (masked) and fund use; no authentication."""
+    """The notice board by village: name, households under notice (masked), fund use; no authentication."""
     _require_division(division, "division")
     return await board.board(_upstreams(request), division)
 
@@ -80,8 +80,7 @@ async def public_board(request: Request, division: DivisionCode) -> dict[str, An
 async def village_notice_page(
     request: Request, code: Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 ) -> HTMLResponse:
-    """The printable notice of one village (zh-CN): title, period, the households, fund use, how to object."""
+    """The printable notice of one village (zh-CN): full name, period, households, fund use, how to object."""
     _require_division(code, "code")
-    village_items, fund_lines = await board.village(_upstreams(request), code)
-    html = notice_page.render(code, village_items, fund_lines, datetime.now(UTC))
+    html = notice_page.render(code, await board.village(_upstreams(request), code), datetime.now(UTC))
     return HTMLResponse(html, headers={"Cache-Control": "public, max-age=60"})

@@ -43,7 +43,7 @@ async def rate_limited_response(request: Request, exc: Exception) -> JSONRespons
 
 
 def is_public(path: str) -> bool:
-    """The only unauthenticated surface: the notice board."""
+    """The only unauthenticated surface: the notice board and the division names it prints."""
     return path.startswith(PUBLIC_PREFIX)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from gateway.board import VillageBoard
 from jzkit.money import fen_to_yuan
 
 KIND_LABELS = {"entry": "识别纳入", "exit": "脱贫退出", "reentry": "返贫纳入"}
@@ -58,40 +59,42 @@ def _notice_rows(items: list[dict[str, Any]]) -> str:
 def _fund_rows(lines: list[dict[str, Any]]) -> str:
     rows = []
     for line in lines:
-        cells = (line["program_id"], line["period"], str(line["households_paid"]), _yuan(line["paid_fen"]))
+        # Without a name (no program row, or a funds service from before names) the line still shows its id.
+        program = line.get("program_name") or line["program_id"]
+        cells = (program, line["period"], str(line["households_paid"]), _yuan(line["paid_fen"]))
         rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     return "\n".join(rows) or '<tr><td colspan="4">暂无资金发放记录</td></tr>'
 
 
-def render(
-    village: str, items: list[dict[str, Any]], funds: list[dict[str, Any]] | None, issued: datetime
-) -> str:
-    """The page, zh-CN; every value from the services is escaped; ``funds`` None when unavailable."""
+def render(village: str, board: VillageBoard, issued: datetime) -> str:
+    """The page, zh-CN; every value from the services is escaped; a part None in ``board`` is said so."""
     code = escape(village)
-    unavailable = "" if funds is not None else "<p>资金使用情况暂不可用。</p>"
+    place = escape(board.full_name) if board.full_name else code
+    unnamed = "" if board.full_name else '<p class="unnamed">村名暂不可用，以行政区划代码标示。</p>'
+    unavailable = "" if board.fund_use is not None else "<p>资金使用情况暂不可用。</p>"
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
-<title>精准扶贫对象公示 — {code}</title>
+<title>{place}精准扶贫对象公示</title>
 <style>{STYLE}</style>
 </head>
 <body>
-<h1>精准扶贫对象公示</h1>
-<p class="division">行政区划代码：{code}</p>
-<p class="period">公示期：{escape(_period(items))}</p>
+<h1>{place}精准扶贫对象公示</h1>
+{unnamed}<p class="division">行政区划代码：{code}</p>
+<p class="period">公示期：{escape(_period(board.notices))}</p>
 <p>根据精准识别工作程序，经民主评议和审核，现将下列农户予以公示（姓名、身份证号不予公开）。</p>
 <table class="notices">
 <thead><tr><th>序号</th><th>户编号</th><th>家庭人口</th><th>类别</th><th>公示类型</th><th>公示起止</th><th>状态</th><th>公示编号</th></tr></thead>
 <tbody>
-{_notice_rows(items)}
+{_notice_rows(board.notices)}
 </tbody>
 </table>
 <h2>资金使用公开</h2>
 {unavailable}<table class="fund-use">
 <thead><tr><th>项目</th><th>年度</th><th>受益户数</th><th>发放金额</th></tr></thead>
 <tbody>
-{_fund_rows(funds or [])}
+{_fund_rows(board.fund_use or [])}
 </tbody>
 </table>
 <h2>异议受理</h2>

@@ -52,6 +52,9 @@ ROUTE_ROLES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/divisions/{code}"): Rule(ANY),
     ("GET", "/api/v1/divisions"): Rule(ANY),
     ("POST", "/api/v1/divisions/import"): Rule(DIVISION_LOADERS),
+    # Division names are public administrative data: the printed notices name the village by them.
+    ("GET", "/api/v1/public/divisions/{code}"): PUBLIC,
+    ("GET", "/api/v1/public/divisions"): PUBLIC,
     ("POST", "/api/v1/households"): Rule(REGISTRY_WRITERS, "object"),
     ("GET", "/api/v1/households"): Rule(ANY, "list"),
     ("GET", "/api/v1/households/{household_id}"): Rule(ANY, "object"),

@@ -11,6 +11,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # (path prefix, upstream name).
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/divisions", "registry"),
+    ("/api/v1/public/divisions", "registry"),
     ("/api/v1/households", "registry"),
     ("/api/v1/imports", "registry"),
     ("/api/v1/exports", "registry"),

@@ -23,6 +23,7 @@ from sqlmodel import col
 
 import registry
 from gateway.app import create_app as create_gateway
+from gateway.proxy import Upstream
 from gateway.settings import GatewaySettings
 from jingzhun.catalog import SERVICES
 from jzkit.contracts.envelope import CloudEvent
@@ -153,6 +154,14 @@ class Api:
                 ~col(OutboxMessage.event_type).like("%.request.handled")
             )
             return households, int((await session.execute(business)).scalar_one())
+
+    def replace_upstream(self, name: str, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+        """Answer the gateway's requests to upstream ``name`` with ``handler`` instead of the service."""
+        old: Upstream = self.app.state.upstreams[name]
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url=f"http://{name}")
+        self.app.state.upstreams[name] = Upstream(
+            name, client, 0, 0, old.max_body_bytes, old.buffer_below_bytes
+        )
 
     async def first_household(self, user: str, division: str) -> dict[str, Any]:
         r = await self.get(user, "/api/v1/households", params={"division": division, "limit": 1})

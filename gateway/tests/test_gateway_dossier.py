@@ -7,17 +7,9 @@ from typing import Any
 
 import httpx
 
-from gateway.proxy import Upstream
-
 Api = Any  # the ``api`` fixture (conftest.py)
 Problem = Callable[..., dict[str, Any]]
 PARTS = ("household", "assessment", "cases", "roster", "grants", "payments", "audit")
-
-
-def replace_upstream(api: Api, name: str, handler: Callable[[httpx.Request], httpx.Response]) -> None:
-    old: Upstream = api.app.state.upstreams[name]
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url=f"http://{name}")
-    api.app.state.upstreams[name] = Upstream(name, client, 0, 0, old.max_body_bytes, old.buffer_below_bytes)
 
 
 async def test_dossier_of_a_household_under_review(api: Api, under_notice: Any, wait_ok: Any) -> None:
@@ -72,8 +64,8 @@ async def test_a_service_down_is_a_missing_part(api: Api, under_notice: Any) -> 
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
-    replace_upstream(api, "audit", refused)
-    replace_upstream(api, "funds", slow)
+    api.replace_upstream("audit", refused)
+    api.replace_upstream("funds", slow)
     r = await api.get("county", f"/api/v1/households/{household['id']}/dossier")
     assert r.status_code == 200, r.text
     doc = r.json()
@@ -95,7 +87,7 @@ async def test_registry_down_fails_the_dossier(api: Api, expect_problem: Problem
     def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    replace_upstream(api, "registry", refused)
+    api.replace_upstream("registry", refused)
     expect_problem(await api.get("county", "/api/v1/households/any/dossier"), 502, "dossier-unavailable")
 
 
@@ -116,7 +108,7 @@ async def test_grants_and_payments_are_asked_for_the_household_alone(api: Api) -
             return httpx.Response(200, json={"items": [payment]})
         return httpx.Response(200, json={"household_id": household["id"], "locked_in": True})
 
-    replace_upstream(api, "funds", funds)
+    api.replace_upstream("funds", funds)
     doc = (await api.get("county", f"/api/v1/households/{household['id']}/dossier")).json()
     assert doc["grants"] == [first, second] and doc["payments"] == [payment]
     assert doc["roster"]["locked_in"] is True

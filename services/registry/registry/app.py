@@ -14,6 +14,7 @@ from jzkit.runtime import consume_in_process, service_runtime
 from jzkit.settings import CommonSettings, get_common_settings
 from registry import MIGRATIONS_DIR
 from registry.api.import_routes import router as import_router
+from registry.api.public import router as public_router
 from registry.api.routes import router
 from registry.events.consume import CONSUMER, PATTERNS, handle
 from registry.gauges import refresh_gauges
@@ -46,6 +47,7 @@ def create_app(
     app = FastAPI(title="Jingzhun registry", version="1.0.0", lifespan=lifespan)
     app.include_router(router)
     app.include_router(import_router)
+    app.include_router(public_router)
 
     web.install_service(app, SERVICE)
     return app

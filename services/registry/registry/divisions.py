@@ -25,6 +25,28 @@ async def get(session: AsyncSession, code: str) -> Division:
     return row
 
 
+async def with_ancestors(session: AsyncSession, code: str) -> tuple[Division, list[Division]]:
+    """A division and the divisions above it that the registry holds, province first (public data)."""
+    try:
+        divisions.level(code)
+    except ValueError:
+        raise InvalidInput(
+            "invalid-division-code", "code names no division", "区划代码无效", field="code"
+        ) from None
+    chain = [code]
+    while (parent := divisions.parent(chain[0])) is not None:
+        chain.insert(0, parent)
+    found = {row.code: row for row in await repository.get_divisions(session, chain)}
+    if code not in found:
+        raise NotFound("division", code, "行政区划")
+    return found[code], [found[c] for c in chain[:-1] if c in found]
+
+
+async def named(session: AsyncSession, codes: Sequence[str]) -> list[Division]:
+    """The divisions among ``codes`` that the registry holds, in code order."""
+    return sorted(await repository.get_divisions(session, sorted(set(codes))), key=lambda d: d.code)
+
+
 async def children(session: AsyncSession, parent: str | None) -> Sequence[Division]:
     """The divisions directly under ``parent`` (the roots when it is None)."""
     if parent is not None and not divisions.is_code(parent):

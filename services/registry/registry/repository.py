@@ -27,6 +27,12 @@ async def get_division(session: AsyncSession, code: str) -> Division | None:
     return await session.get(Division, code)
 
 
+async def get_divisions(session: AsyncSession, codes: Sequence[str]) -> Sequence[Division]:
+    """The divisions among ``codes`` that exist, in no particular order."""
+    query = select(Division).where(col(Division.code).in_(codes))
+    return (await session.execute(query)).scalars().all()
+
+
 async def list_divisions(session: AsyncSession, parent: str | None, prefix: str | None) -> Sequence[Division]:
     """Children of ``parent`` (or the roots), optionally only inside ``prefix``."""
     query = select(Division).order_by(col(Division.code))

@@ -24,6 +24,18 @@ class DivisionOut(BaseModel):
     parent_code: str | None
 
 
+class DivisionList(BaseModel):
+    """Divisions in code order."""
+
+    items: list[DivisionOut]
+
+
+class DivisionWithAncestorsOut(DivisionOut):
+    """A division and the divisions above it, province first: enough to write its full name."""
+
+    ancestors: list[DivisionOut]
+
+
 class MemberOut(BaseModel):
     """A member; ``id_number`` is masked unless the role needs it."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funds.domain.ledger import check_invariants as domain_invariants
 from funds.domain.ledger import normal_balance
-from funds.models.tables import grants, payments
+from funds.models.tables import grants, payments, programs
 from funds.repository import budgets as budget_repo
 from funds.repository import ledger as repo
 from funds.service.context import Context
@@ -87,23 +87,30 @@ async def fund_use(session: AsyncSession, prefix: str) -> list[dict[str, Any]]:
         sa.select(
             payments.c.division_code,
             grants.c.program_id,
+            programs.c.name,
             grants.c.period,
             payments.c.status,
             sa.func.count(sa.distinct(payments.c.household_id)),
             sa.func.sum(payments.c.amount_fen),
         )
         .join(grants, grants.c.id == payments.c.grant_id)
+        # Outer: money paid is reported even if its program row is missing (program_id has no foreign key).
+        .outerjoin(programs, programs.c.id == grants.c.program_id)
         .where(payments.c.division_code.startswith(prefix), payments.c.status.in_(("paid", "returned")))
-        .group_by(payments.c.division_code, grants.c.program_id, grants.c.period, payments.c.status)
+        .group_by(
+            payments.c.division_code, grants.c.program_id, programs.c.name, grants.c.period, payments.c.status
+        )
         .order_by(payments.c.division_code, grants.c.program_id, grants.c.period)
     )
     report: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for division, program, period, status, households, total in (await session.execute(stmt)).all():
+    rows = (await session.execute(stmt)).all()
+    for division, program, program_name, period, status, households, total in rows:
         line = report.setdefault(
             (division, program, period),
             {
                 "division_code": division,
                 "program_id": program,
+                "program_name": program_name,
                 "period": period,
                 "households_paid": 0,
                 "paid_fen": 0,
