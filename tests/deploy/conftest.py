@@ -34,6 +34,7 @@ from gateway.settings import GatewaySettings
 from jingzhun import worker
 from jingzhun.catalog import SERVICES, ServiceSpec
 from jingzhun.cli import parser
+from jzkit.oidc import OidcSettings
 from jzkit.settings import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,9 +90,10 @@ class CodeFacts:
     """Names and defaults the manifests must agree with."""
 
     services: dict[str, ServiceSpec]
-    settings_classes: dict[str, type[BaseSettings]]  # "common", "gateway", then each service
+    settings_classes: dict[str, type[BaseSettings]]  # "common", "oidc", "gateway", then each service
     metrics_offsets: dict[str, int]  # "relay"/"consume" -> metrics on the service port + this offset
     required_secrets: tuple[str, ...] = ("JZ_JWT_SECRET", "JZ_PII_KEY")
+    shared_settings: tuple[str, ...] = ("common", "oidc")  # read alike by every process
 
     @property
     def env_names(self) -> set[str]:
@@ -110,6 +112,19 @@ class CodeFacts:
                 if field.annotation is SecretStr
             }
         return names
+
+    def owners(self, names: set[str]) -> set[str]:
+        """Whose own settings ``names`` include: the gateway's or a service's (by their env prefix)."""
+        prefixes = {
+            owner: str(cls.model_config.get("env_prefix", "")).upper()
+            for owner, cls in self.settings_classes.items()
+            if owner not in self.shared_settings
+        }
+        return {owner for owner, prefix in prefixes.items() if any(n.startswith(prefix) for n in names)}
+
+    def owned_by(self, process: Process) -> set[str]:
+        """Whose settings ``process`` needs: its own service's or the gateway's; migrate, every service's."""
+        return set(process.services) if process.command == "migrate" else {str(process.name)}
 
     process = staticmethod(_parse_process)
 
@@ -161,7 +176,11 @@ class CodeFacts:
 @pytest.fixture(scope="session")
 def code() -> CodeFacts:
     """Settings classes, catalog and CLI facts of this checkout."""
-    classes: dict[str, type[BaseSettings]] = {"common": CommonSettings, "gateway": GatewaySettings}
+    classes: dict[str, type[BaseSettings]] = {
+        "common": CommonSettings,
+        "oidc": OidcSettings,
+        "gateway": GatewaySettings,
+    }
     classes |= {name: type(spec.settings()) for name, spec in SERVICES.items()}
     offsets = {"relay": worker.RELAY_METRICS_PORT_OFFSET, "consume": worker.CONSUMER_METRICS_PORT_OFFSET}
     assert set(offsets) == set(METRICS_ONLY)
@@ -287,6 +306,7 @@ class Compose:
     def __init__(self, path: Path, env: dict[str, str]) -> None:
         self.env = env
         self.required: set[str] = set()  # ${NAME:?...}: compose stops when it is missing
+        self.optional: set[str] = set()  # ${NAME:-default}: the default when missing
         self.used: set[str] = set()
         self.raw: dict[str, Any] = Repo.docs(path)[0]  # anchors and merge keys resolved by PyYAML
         self.doc: dict[str, Any] = self._interpolate(self.raw)
@@ -311,6 +331,8 @@ class Compose:
             self.required.add(name)
             assert value, f"${{{name}}} is required but not set: {arg}"
             return value
+        if "-" in op:
+            self.optional.add(name)
         if value is None or (op == ":-" and not value):
             return arg if "-" in op else ""
         return value
@@ -344,9 +366,15 @@ def compose_env(repo: Repo) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def compose(repo: Repo, compose_env: dict[str, str]) -> Compose:
+def compose_with(repo: Repo, compose_env: dict[str, str]) -> Callable[[dict[str, str]], Compose]:
+    """docker-compose.yml interpolated with ``compose_env`` and an operator's optional variables."""
+    return lambda optional: Compose(repo.root / "docker-compose.yml", {**compose_env, **optional})
+
+
+@pytest.fixture(scope="session")
+def compose(compose_with: Callable[[dict[str, str]], Compose]) -> Compose:
     """The root docker-compose.yml, interpolated with ``compose_env``."""
-    return Compose(repo.root / "docker-compose.yml", compose_env)
+    return compose_with({})
 
 
 def _sibling(name: str) -> ModuleType:

@@ -12,11 +12,20 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+    from types import ModuleType
 
     from conftest import CodeFacts, Compose, Image, InitRun, Process, Repo
 
 # A compose DATABASE_URL: a fixed role, and its password a required variable of .env.stack.
 DATABASE_URL = re.compile(r"postgresql\+asyncpg://(?P<role>\w+):\$\{(?P<password>\w+):\?[^}]+\}@")
+# An optional variable in the example env file: listed, commented out, so its default holds.
+COMMENTED_ENTRY = re.compile(r"^#\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+# What an operator sets in .env.stack to use the province's identity provider.
+IDENTITY_PROVIDER = {
+    "JZ_OIDC_JWKS_URL": "https://idp.example.org/realms/test/protocol/openid-connect/certs",
+    "JZ_OIDC_ISSUER": "https://idp.example.org/realms/test",
+    "JZ_OIDC_AUDIENCE": "jingzhun-test",
+}
 ANY_URL = re.compile(r"https?://[^'\"\s]+")
 CONTAINER_TMP = "/tmp"  # noqa: S108 - a path inside the container, backed by tmpfs
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - containers must accept connections from their network
@@ -40,6 +49,11 @@ def _app_services(compose: Compose, image: Image, code: CodeFacts) -> dict[str, 
 
 def _words(value: str | list[str]) -> list[str]:
     return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def _raw_database_url(compose: Compose, service: str) -> str:
+    """``service``'s DATABASE_URL as written (not interpolated), from its API container."""
+    return str(compose.raw["services"][service]["environment"][f"JZ_{service.upper()}_DATABASE_URL"])
 
 
 def _infra(compose: Compose, repository: str) -> tuple[str, dict[str, Any]]:
@@ -81,14 +95,20 @@ def test_env_names_are_settings_fields(compose: Compose, apps: dict[str, Process
         assert not unknown, f"{name}: {sorted(unknown)} are read by no settings class"
 
 
-def test_secrets_come_from_the_env_file(compose: Compose, repo: Repo, code: CodeFacts) -> None:
+def test_secrets_come_from_the_env_file(
+    compose: Compose, apps: dict[str, Process], repo: Repo, code: CodeFacts
+) -> None:
     example = (repo.deploy / "compose" / "stack.env.example").read_text(encoding="utf-8")
     entries = dict(line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#"))
     assert compose.required == set(entries), "the example env file and the compose file disagree"
     assert all(value == "" for value in entries.values()), "the example must not carry usable secrets"
-    raw_env = compose.raw["x-app-env"]
-    for secret in code.required_secrets:
-        assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", raw_env[secret]), f"{secret} must be required"
+    assert compose.optional == set(COMMENTED_ENTRY.findall(example)), (
+        "the example env file must list every optional variable, commented out"
+    )
+    for name in apps:
+        raw_env = compose.raw["services"][name]["environment"]
+        for secret in code.required_secrets:
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", raw_env[secret]), f"{name}: {secret} required"
     for name, service in compose.raw["services"].items():  # every key (SecretStr field) too
         for key, value in (service.get("environment") or {}).items():
             if key in code.secret_env_names:
@@ -111,6 +131,77 @@ def test_processes_load_stack_settings(compose: Compose, apps: dict[str, Process
             assert code.settings(code.settings_classes[process.name], env).host == ALL_INTERFACES
             missing = set(code.required_secrets) - set(env)
             assert not missing, f"{name} lacks {missing}"
+
+
+def test_containers_hold_only_their_own_services_settings(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts
+) -> None:
+    """A service's API, relay and consumer get its settings alone, the gateway no service's, and
+    migrate, which upgrades every database, every service's."""
+    for name, process in apps.items():
+        held, needed = code.owners(set(compose.environment(name))), code.owned_by(process)
+        assert held == needed, f"{name} holds the settings of {sorted(held)}, needs {sorted(needed)}'s"
+
+
+def test_no_container_holds_another_services_password(
+    compose: Compose, apps: dict[str, Process], code: CodeFacts
+) -> None:
+    passwords = {}
+    for service in code.services:
+        match = DATABASE_URL.match(_raw_database_url(compose, service))
+        assert match, f"{service}: its DATABASE_URL needs a ${{..._PASSWORD:?...}} password"
+        passwords[service] = match["password"]
+    for name, process in apps.items():
+        env = compose.environment(name)
+        for service, variable in passwords.items():
+            if service in code.owned_by(process):
+                continue
+            assert variable not in env, f"{name} holds {variable}"
+            assert not any(compose.env[variable] in value for value in env.values()), (
+                f"{name} holds {service}'s database password"
+            )
+
+
+def test_service_settings_are_given_as_in_kubernetes(
+    compose: Compose,
+    apps: dict[str, Process],
+    code: CodeFacts,
+    clusters: dict[str, Any],
+    image: Image,
+    k8s_model: ModuleType,
+) -> None:
+    """Every long-running process holds the same gateway or service settings in both deployments."""
+    cluster = clusters["base"]
+    workloads = {
+        pod.name: set(cluster.env(container))
+        for pod, container in cluster.app_containers()
+        if pod.kind == "Deployment"
+    }
+    for name, process in apps.items():
+        if process.command == "migrate":  # one container for every database here, a Job per service there
+            continue
+        ours = {n for n in compose.environment(name) if code.owners({n})}
+        theirs = {n for n in workloads[name] if code.owners({n})}
+        assert ours == theirs, f"{name}: compose gives {sorted(ours)}, Kubernetes {sorted(theirs)}"
+
+
+def test_identity_provider_is_optional_and_reaches_every_process(
+    compose: Compose,
+    compose_with: Callable[[dict[str, str]], Compose],
+    apps: dict[str, Process],
+    code: CodeFacts,
+) -> None:
+    """Without the JZ_OIDC_ variables local tokens as before; with them, every process uses the provider."""
+    oidc = code.settings_classes["oidc"]
+    configured = compose_with(IDENTITY_PROVIDER)
+    for name in apps:
+        local = code.settings(oidc, compose.environment(name))
+        assert local == code.settings(oidc, {}), f"{name}: unset JZ_OIDC_ variables must keep the defaults"
+        assert not local.enabled, name
+        provider = code.settings(oidc, configured.environment(name))
+        assert provider.enabled, f"{name} ignores JZ_OIDC_JWKS_URL"
+        given = (provider.jwks_url, provider.issuer, provider.audience)
+        assert given == tuple(IDENTITY_PROVIDER.values()), f"{name}: {given}"
 
 
 def test_common_settings_match_kubernetes(
@@ -171,12 +262,15 @@ def test_database_and_broker_urls_match_the_infrastructure(
     roles = initdb.roles()
     for name, process in apps.items():
         env = compose.environment(name)
-        broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
-        assert (broker.hostname, broker.port) == (mq_name, 5672)
-        assert (broker.username, broker.password) == (
-            mq_env["RABBITMQ_DEFAULT_USER"],
-            mq_env["RABBITMQ_DEFAULT_PASS"],
-        )
+        if process.metrics_only:  # relays and consumers; an API only writes events to its outbox
+            broker = urlparse(code.settings(code.settings_classes["common"], env).broker_url)
+            assert (broker.hostname, broker.port) == (mq_name, 5672)
+            assert (broker.username, broker.password) == (
+                mq_env["RABBITMQ_DEFAULT_USER"],
+                mq_env["RABBITMQ_DEFAULT_PASS"],
+            )
+        else:
+            assert "JZ_BROKER_URL" not in env, f"{name} holds the broker's password"
         for service in {*process.services, process.name} & set(code.services):
             url = urlparse(code.settings(code.settings_classes[service], env).database_url)
             assert url.scheme == "postgresql+asyncpg"
@@ -206,7 +300,7 @@ def test_initdb_gives_every_service_a_role_of_its_own(
     roles = initdb.roles()
     seen_roles, seen_variables = set(), set()
     for name, spec in code.services.items():
-        raw_url = compose.raw["x-app-env"][f"JZ_{name.upper()}_DATABASE_URL"]
+        raw_url = _raw_database_url(compose, name)
         match = DATABASE_URL.match(raw_url)
         assert match, f"{name}: {raw_url} needs a fixed role and a ${{..._PASSWORD:?...}} password"
         role, variable = match["role"], match["password"]
@@ -252,11 +346,7 @@ def test_initdb_stops_before_any_change_without_a_password(
     _, pg = _infra(compose, "postgres")
     env = {k: str(v) for k, v in pg["environment"].items()}
     for name in code.services:
-        (variable,) = [
-            m["password"]
-            for m in [DATABASE_URL.match(compose.raw["x-app-env"][f"JZ_{name.upper()}_DATABASE_URL"])]
-            if m
-        ]
+        (variable,) = [m["password"] for m in [DATABASE_URL.match(_raw_database_url(compose, name))] if m]
         run = initdb_runner(tmp_path, {k: v for k, v in env.items() if k != variable})
         assert run.returncode != 0, f"the init script ran without {variable}"
         assert variable in run.stderr

@@ -93,6 +93,29 @@ def test_processes_agree_on_bus_and_tokens(wired: tuple[Any, list[Any]], code: C
     assert {name: len(values) for name, values in seen.items()} == dict.fromkeys(seen, 1)
 
 
+@pytest.mark.parametrize("build", BUILDS)
+def test_only_prod_takes_tokens_from_the_identity_provider(
+    build: str, clusters: dict[str, Any], image: Image, code: CodeFacts, k8s_model: ModuleType
+) -> None:
+    """Base and dev keep local HS256 tokens; in prod every process verifies the same provider's,
+    configured once in the ConfigMap they all read."""
+    cluster = clusters[build]
+    oidc = code.settings_classes["oidc"]
+    prefix = str(oidc.model_config["env_prefix"])
+    providers = set()
+    for pod, container, _ in _processes(cluster, image, code, k8s_model):
+        settings = code.settings(oidc, _env(cluster, container))
+        assert settings.enabled is (build == "overlays/prod"), pod.name
+        sources = {var.source for name, var in cluster.env(container).items() if name.startswith(prefix)}
+        assert sources <= {"configmap/jingzhun-config"}, f"{pod.name}: {prefix}* from {sources}"
+        providers.add((settings.jwks_url, settings.issuer, settings.audience))
+    assert len(providers) == 1, f"processes disagree on the identity provider: {providers}"
+    if build == "overlays/prod":
+        ((jwks_url, issuer, audience),) = providers
+        assert urlparse(jwks_url).scheme == "https", "the provider's keys must come over HTTPS"
+        assert issuer and audience, "an empty issuer or audience refuses every token"
+
+
 def test_ports_probes_and_scrape_annotations(wired: tuple[Any, list[Any]], code: CodeFacts) -> None:
     cluster, processes = wired
     for pod, container, process in processes:
