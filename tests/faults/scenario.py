@@ -98,6 +98,7 @@ class Outcome:
     catch_up_seconds: float
     copies_sent: int = 0
     requests_retried: int = 0
+    requests_throttled: int = 0
     # Redeliveries the inboxes skipped: a kill between commit and ack, or a republish, must show here.
     duplicates_skipped: int = 0
     superseded: int = 0
@@ -109,7 +110,8 @@ class Outcome:
             f"[faults:{name}] households={sum(self.snapshot.households.values())} "
             f"events sent={self.snapshot.events_sent} audit entries={self.snapshot.audit_size} "
             f"(+{self.snapshot.audit_requests} request logs) copies re-published={self.copies_sent} "
-            f"client retries={self.requests_retried} redeliveries skipped={self.duplicates_skipped} "
+            f"client retries={self.requests_retried} 429s waited out={self.requests_throttled} "
+            f"redeliveries skipped={self.duplicates_skipped} "
             f"decisions superseded={self.superseded} "
             f"faults injected={self.fault.injected or ['none']} final discrepancies={len(diff)} {diff} "
             f"payments made twice={self.snapshot.paid_twice} dead-lettered={self.dead_letters} "
@@ -151,6 +153,7 @@ async def run(stack: Stack, fault: Fault, count: int) -> Outcome:
         dead,
         waited,
         requests_retried=flow.retried,
+        requests_throttled=flow.throttled,
         duplicates_skipped=await duplicates_skipped(stack),
         superseded=await decisions_superseded(stack),
     )
