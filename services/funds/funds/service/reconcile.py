@@ -230,7 +230,7 @@ async def _return(
     for part in repo.chunks([p.household_id for p in changed]):
         await session.execute(
             sa.update(roster)
-            .where(roster.c.household_id.in_(part))
+            .where(repo.among(session, roster.c.household_id, part))
             .values(card_update_required=True, updated_at=ctx.now)
         )
     events = [(_event(PaymentReturned, p, bank_reason=returns[p.id]), f"grant/{p.grant_id}") for p in changed]
