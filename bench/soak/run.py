@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 
 from bench.run import unreachable
@@ -27,7 +26,7 @@ from bench.soak.world import World, tokens
 from jingzhun.stack import PG_BASE, whole_stack
 from jzkit.pgadmin import with_database
 from jzkit.settings import get_common_settings
-from jzkit.testing.stack import ProcessFailed, Stack, running
+from jzkit.testing.stack import ProcessFailed, Stack, queue_depths, running
 from registry.seed import world_csv
 from registry.synth import Synthesizer
 
@@ -194,23 +193,9 @@ async def _soak(stack: Stack, config: Config) -> dict[str, Any]:
         schedule=schedule,
         samples=sampler.samples,
         imports=soak.imports,
-        queues=await queue_depths(stack),
+        queues={
+            service: {"backlog": waiting, "dead_letters": dead}
+            for service, (waiting, dead) in (await queue_depths(stack)).items()
+        },
         limits=reporting.Limits(config.max_error_rate),
     )
-
-
-async def queue_depths(stack: Stack) -> dict[str, dict[str, int]]:
-    """Messages still queued per consumer (backlog) and dead-lettered, at the end of the load."""
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    depths = {}
-    async with connection:
-        channel = await connection.channel()
-        for service in stack.consumers:
-            queue = f"{stack.queue_prefix}.{service}"
-            main = await channel.declare_queue(queue, passive=True)
-            dead = await channel.declare_queue(f"{queue}.dlq", passive=True)
-            depths[service] = {
-                "backlog": main.declaration_result.message_count or 0,
-                "dead_letters": dead.declaration_result.message_count or 0,
-            }
-    return depths

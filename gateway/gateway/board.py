@@ -2,7 +2,7 @@
 
 Both come from the services' public (unauthenticated, masked) routes: identification's
 ``/api/v1/public/notices``, funds' ``/api/v1/public/fund-use`` and, for the villages' names, the
-registry's ``/api/v1/public/divisions/{code}``. Nothing here needs a token.
+registry's ``/api/v1/public/divisions`` (by code, or one with its ancestors). Nothing here needs a token.
 """
 
 from __future__ import annotations

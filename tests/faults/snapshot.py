@@ -9,14 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from funds.service.ledger import invariant_problems
-from jzkit.messaging.rabbit import dead_letter_queue
-from jzkit.testing.stack import Stack, consumer_name
+from jzkit.testing.stack import Stack, consumer_name, queue_depths
 
 PUBLISHERS = ("registry", "identification", "funds")
 CONSUMERS = ("registry", "identification", "funds", "audit")
@@ -29,11 +27,6 @@ NOT_REQUEST = f"type NOT LIKE '{REQUEST_LOG}'"
 _DUPLICATES = re.compile(r"^jz_events_duplicate_total\{[^}]*\} (\S+)$", re.MULTILINE)
 _SUPERSEDED = re.compile(r'^jz_events_superseded_total\{consumer="registry",[^}]*\} (\S+)$', re.MULTILINE)
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def queue_of(stack: Stack, service: str) -> str:
-    """The queue of ``service``'s consumer in this stack (private to it: ``Stack.queue_prefix``)."""
-    return f"{stack.queue_prefix}.{service}"
 
 
 @dataclass
@@ -172,23 +165,6 @@ async def unacknowledged(stack: Stack) -> int:
         if name.startswith(f"{stack.queue_prefix}."):
             total += int(count)
     return total
-
-
-async def queue_depths(stack: Stack) -> dict[str, tuple[int, int]]:
-    """(ready, dead-lettered) messages of each consumer's private queue."""
-    out: dict[str, tuple[int, int]] = {}
-    connection = await aio_pika.connect(stack.broker_url, timeout=10)
-    async with connection:
-        for service in CONSUMERS:
-            name = queue_of(stack, service)
-            counts = []
-            for queue in (name, dead_letter_queue(name)):
-                channel = await connection.channel()
-                declared = await channel.declare_queue(queue, passive=True)
-                counts.append(int(declared.declaration_result.message_count or 0))
-                await channel.close()
-            out[service] = (counts[0], counts[1])
-    return out
 
 
 async def caught_up(stack: Stack) -> tuple[Snapshot, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -100,9 +101,8 @@ async def service_runtime(
         runtime._stop.set()
         for task in runtime._tasks:
             try:
-                await asyncio.wait_for(task, timeout=STOP_TIMEOUT_SECONDS)
-            except asyncio.CancelledError:
-                pass
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=STOP_TIMEOUT_SECONDS)
             except TimeoutError:  # a pass cut short keeps its rows unpublished: the next start sends them
                 log.warning("%s: a background task did not stop in time; cancelled", name)
         await engine.dispose()

@@ -30,6 +30,7 @@ import httpx
 from pydantic import SecretStr
 
 from jzkit.auth import Role, issue_token
+from jzkit.messaging.queue_gauges import queue_depths as depths_of
 from jzkit.pgadmin import recreate_database, with_database
 from jzkit.settings import CommonSettings
 
@@ -373,10 +374,17 @@ def running(
         print(stack.logs())  # the processes' own account of the failure
         raise
     finally:
-        stack.stop_all()
         if sink_queue is not None:
+            stack.stop_all()  # nothing publishes into the sink while it is deleted
             asyncio.run(delete_queue(stack, sink_queue))
         stack.teardown()
+
+
+async def queue_depths(stack: Stack) -> dict[str, tuple[int, int]]:
+    """(waiting, dead-lettered) messages of each consumer's queue in the stack."""
+    connection = await aio_pika.connect(stack.broker_url, timeout=10)
+    async with connection:
+        return {s: await depths_of(connection, f"{stack.queue_prefix}.{s}") for s in stack.consumers}
 
 
 async def declare_sink(stack: Stack) -> str:
